@@ -1,0 +1,92 @@
+"""Small pure comparisons that checks are built from; each returns (ok, one-line reason)."""
+
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+
+
+def shape_text(shape) -> str:
+    parts = ["None" if s is None else str(int(s)) for s in shape]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
+def array_difference(actual: np.ndarray, expected: np.ndarray) -> float:
+    """Largest absolute difference, relative to the largest expected magnitude (at least 1)."""
+    scale = max(1.0, float(np.max(np.abs(expected))) if expected.size else 1.0)
+    if actual.size == 0:
+        return 0.0
+    with np.errstate(invalid="ignore"):
+        difference = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+    if not np.all(np.isfinite(difference)):
+        return float("inf")
+    return float(np.max(difference)) / scale
+
+
+def check_array(actual, expected, name: str = "output", tolerance: float = 1e-3) -> tuple[bool, str]:
+    """Same shape and values within `tolerance` of the expected scale."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    if actual.shape != expected.shape:
+        return False, f"{name} has shape {shape_text(actual.shape)}, expected {shape_text(expected.shape)}"
+    difference = array_difference(actual, expected)
+    if difference <= tolerance:
+        return True, f"{name} matches"
+    if not np.isfinite(difference):
+        return False, f"{name} contains NaN or infinite values"
+    return False, (f"{name} has the right shape but different values "
+                   f"(largest difference {difference:.3g} of the expected scale, allowed {tolerance:g})")
+
+
+def check_close(actual: float, expected: float, name: str, tolerance: float = 1e-6) -> tuple[bool, str]:
+    if actual is None or not np.isfinite(actual):
+        return False, f"{name} is {actual}, expected {expected:.6g}"
+    if abs(actual - expected) <= tolerance * max(1.0, abs(expected)):
+        return True, f"{name} matches"
+    return False, f"{name} is {actual:.6g}, expected {expected:.6g}"
+
+
+def _row_signature(row: dict) -> str:
+    return f"{row['type']}|{row['output_shape']}|{row['params']}"
+
+
+def layer_table_diff(actual: list[dict], expected: list[dict]) -> tuple[list[list[str]], tuple[int, ...]]:
+    """Side-by-side table of two layer tables, aligned, with the differing rows marked.
+
+    Returns the table (header first) and the 1-based indexes of marked rows.
+    """
+    def cells(row):
+        if row is None:
+            return ["", "", ""]
+        return [row["type"], shape_text(row["output_shape"]) if row["output_shape"] else "?", str(row["params"])]
+
+    header = ["your layer", "output shape", "params", "expected layer", "output shape", "params"]
+    table, marked = [header], []
+    matcher = difflib.SequenceMatcher(a=[_row_signature(r) for r in actual],
+                                      b=[_row_signature(r) for r in expected], autojunk=False)
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        for offset in range(max(a1 - a0, b1 - b0)):
+            left = actual[a0 + offset] if a0 + offset < a1 else None
+            right = expected[b0 + offset] if b0 + offset < b1 else None
+            table.append(cells(left) + cells(right))
+            if tag != "equal":
+                marked.append(len(table) - 1)
+    return table, tuple(marked)
+
+
+def layers_of_type(observation: dict, *types: str) -> list[dict]:
+    return [row for row in observation.get("layers", []) if row["type"] in types]
+
+
+def activations(observation: dict) -> list[str]:
+    """Every activation in graph order, whether a layer argument or a layer of its own."""
+    found = []
+    for row in observation.get("layers", []):
+        config = row["config"]
+        if row["type"] == "Activation":
+            found.append(str(config.get("activation")))
+        elif row["type"] in ("ReLU", "LeakyReLU", "Softmax", "ELU", "PReLU"):
+            found.append(row["type"].lower() if row["type"] != "LeakyReLU" else "leaky_relu")
+        elif config.get("activation") not in (None, "linear"):
+            found.append(str(config.get("activation")))
+    return found

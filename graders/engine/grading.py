@@ -1,0 +1,111 @@
+"""Grade one submission: probe each exercise in the worker, judge it here.
+
+`judge` is the pure half (observation + reference -> result); `Grader` adds the
+worker session and the reference cache. Neither imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .loading import load_submission
+from .references import load_reference
+from .registry import Assignment, Exercise, Verdict
+from .results import AssignmentResult, ExerciseResult
+from .session import Limits, WorkerFailure, WorkerSession
+from .source import SubmissionError
+
+def judge(exercise: Exercise, observation: dict, reference: dict | None) -> tuple[Verdict, str]:
+    """The verdict on one observation and its status word."""
+    status = observation.get("status")
+    name = exercise.named
+    if status == "not_implemented":
+        return Verdict.failed(f"{name} is not implemented yet"), "not_implemented"
+    if status == "missing":
+        return Verdict.failed(f"`{observation['function']}` is not defined in your submission"), "missing"
+    if status == "failed":
+        verdict = Verdict.failed(observation["message"])
+    elif status == "error":
+        where = f" ({observation['where']})" if observation.get("where") else ""
+        verdict = Verdict.failed(f"{name} raised {observation['error']}{where}")
+    else:
+        verdict = exercise.check(observation, reference)
+    if verdict.score >= 1:
+        return verdict, "passed"
+    hint = exercise.hint_for(observation, reference)
+    if hint:
+        verdict.details.insert(0, verdict.message)
+        verdict.message = hint
+    return verdict, ("partial" if verdict.score > 0 else ("error" if status == "error" else "failed"))
+
+
+def exercise_result(assignment: Assignment, exercise: Exercise, verdict: Verdict, status: str,
+                    notes: list[str]) -> ExerciseResult:
+    score = min(1.0, max(0.0, verdict.score))
+    return ExerciseResult(
+        assignment=assignment.id, exercise=exercise.id, title=exercise.title,
+        points=round(exercise.points * score, 2), max_points=exercise.points,
+        feedback=verdict.message, status=status, details=verdict.details, notes=notes,
+        figures=verdict.figures)
+
+
+class Grader:
+    """Grades the exercises of one assignment for one submission, one at a time."""
+
+    def __init__(self, assignment: Assignment, submission_path: str | os.PathLike,
+                 limits: Limits = Limits(), references: dict | None = None):
+        self.assignment = assignment
+        self.result = AssignmentResult(assignment.id, assignment.title, str(submission_path),
+                                       counts_for_grade=assignment.counts_for_grade)
+        self._references = references  # exercise id -> observation, for live references
+        self._setup_error: str | None = None
+        self.session: WorkerSession | None = None
+        try:
+            loaded = load_submission(submission_path, assignment)
+        except SubmissionError as error:
+            self._setup_error = str(error)
+            return
+        self.result.left_out = list(loaded.source.left_out)
+        self.loaded = loaded
+        self.session = WorkerSession(assignment.id, loaded, limits)
+        self.session.start()
+
+    def reference(self, exercise: Exercise):
+        if not exercise.uses_reference:
+            return None
+        if self._references is not None:
+            return self._references[exercise.id]
+        return load_reference(self.assignment.id, exercise.id)
+
+    def grade(self, exercise_id: str) -> ExerciseResult:
+        exercise = self.assignment.exercise(exercise_id)
+        if self._setup_error:
+            verdict, status, notes = Verdict.failed(self._setup_error), "error", []
+        else:
+            try:
+                observation = self.session.probe(exercise.id, exercise.probe_params())
+            except WorkerFailure as failure:
+                verdict = Verdict.failed(f"{exercise.named} could not be graded: it {failure}")
+                status, notes = "error", []
+            else:
+                verdict, status = judge(exercise, observation, self.reference(exercise))
+                notes = list(observation.get("notes", []))
+            self._sync_load_report()
+        result = exercise_result(self.assignment, exercise, verdict, status, notes)
+        self.result.exercises.append(result)
+        return result
+
+    def _sync_load_report(self) -> None:
+        report = self.session.load_report
+        for problem in report.problems + [f"note: {n}" for n in report.notes]:
+            if problem not in self.result.load_problems:
+                self.result.load_problems.append(problem)
+
+    def grade_all(self) -> AssignmentResult:
+        for exercise in self.assignment.exercises:
+            self.grade(exercise.id)
+        return self.result
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()

@@ -1,0 +1,57 @@
+"""Pictures for reports, drawn with Pillow (light to import, unlike matplotlib)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+# Ten distinct digit colours and black for the background (class 10).
+SEGMENT_PALETTE = np.array([
+    (230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48),
+    (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 190),
+    (0, 0, 0),
+], dtype=np.uint8)
+
+
+def label_map_rgb(label_map: np.ndarray, palette: np.ndarray = SEGMENT_PALETTE) -> np.ndarray:
+    return palette[np.clip(label_map.astype(np.int64), 0, len(palette) - 1)]
+
+
+def grey_rgb(image: np.ndarray) -> np.ndarray:
+    """Any 2-D array (or HxWx1) as an RGB picture stretched to [0, 255]."""
+    image = np.asarray(image, dtype=np.float64).squeeze()
+    low, high = float(image.min()), float(image.max())
+    scaled = np.zeros_like(image) if high <= low else (image - low) / (high - low) * 255
+    return np.repeat(scaled.astype(np.uint8)[..., None], 3, axis=-1)
+
+
+def difference_rgb(mask: np.ndarray) -> np.ndarray:
+    """White where two maps agree, red where they differ."""
+    picture = np.full(mask.shape + (3,), 255, dtype=np.uint8)
+    picture[mask] = (220, 20, 20)
+    return picture
+
+
+def grid_png(rows: list[list[np.ndarray]], column_titles: list[str] | None = None,
+             scale: int = 3, gap: int = 4) -> bytes:
+    """A grid of equally sized RGB arrays, enlarged `scale` times, as PNG bytes."""
+    from PIL import Image, ImageDraw
+
+    height, width = rows[0][0].shape[:2]
+    cell_h, cell_w = height * scale, width * scale
+    title_h = 14 if column_titles else 0
+    columns = max(len(r) for r in rows)
+    canvas = Image.new("RGB", (columns * (cell_w + gap) + gap, title_h + len(rows) * (cell_h + gap) + gap),
+                       (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    for c, title in enumerate(column_titles or []):
+        draw.text((gap + c * (cell_w + gap), 1), title, fill=(0, 0, 0))
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            tile = Image.fromarray(np.ascontiguousarray(cell, dtype=np.uint8)).resize(
+                (cell_w, cell_h), Image.NEAREST)
+            canvas.paste(tile, (gap + c * (cell_w + gap), title_h + gap + r * (cell_h + gap)))
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

@@ -1,0 +1,56 @@
+"""What a probe may use in the worker: the learner's functions, the reference, and two errors.
+
+Kept apart from `worker.py` because the worker runs as `__main__`: exception
+classes defined there would not be the ones a suite imports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import types
+
+
+class MissingFunction(Exception):
+    """The learner's module does not define a function a probe needs."""
+
+
+class ProbeFailure(Exception):
+    """The learner's code ran but produced something the probe cannot use; the message says what."""
+
+
+class Submission:
+    """What a probe sees of the learner's code."""
+
+    def __init__(self, module: types.ModuleType, filename: str, model_file: str | None,
+                 reference_module: str):
+        self.module = module
+        self.filename = filename
+        self.model_file = model_file
+        self.reference_module = reference_module
+
+    def function(self, name: str):
+        value = self.module.__dict__.get(name)
+        if value is None:
+            raise MissingFunction(name)
+        if not callable(value):
+            raise ProbeFailure(f"`{name}` is a {type(value).__name__}, not a function")
+        return value
+
+    def reference(self, name: str):
+        return getattr(importlib.import_module(self.reference_module), name)
+
+    @contextlib.contextmanager
+    def replaced(self, name: str, stand_in):
+        """Let the learner's code call `stand_in` instead of its own `name`, so one broken
+        exercise does not cost the points of the exercises built on it."""
+        namespace = self.module.__dict__
+        had, old = name in namespace, namespace.get(name)
+        namespace[name] = stand_in
+        try:
+            yield
+        finally:
+            if had:
+                namespace[name] = old
+            else:
+                namespace.pop(name, None)

@@ -1,0 +1,61 @@
+"""Reference observations: what each probe observes of `solutions/`, cached under `fixtures/`.
+
+The trusted side judges a learner's observation against these files, so it
+never needs to import the solutions or TensorFlow. `regenerate` rebuilds them
+(`cvgrade fixtures ASSIGNMENT`); a test fails when they and the solutions disagree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import wire
+from .registry import Assignment
+from .session import Limits, WorkerFailure, WorkerSession
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "fixtures"
+SOLUTIONS = ROOT / "solutions"
+
+
+def reference_path(assignment_id: str, exercise_id: str) -> Path:
+    return FIXTURES / assignment_id / "reference" / f"{exercise_id}.npz"
+
+
+def load_reference(assignment_id: str, exercise_id: str):
+    path = reference_path(assignment_id, exercise_id)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no reference observation at {path}; run `cvgrade fixtures {assignment_id}`")
+    return wire.load(path)
+
+
+def observe_solutions(assignment: Assignment, seed: int | None = None,
+                      limits: Limits = Limits()) -> dict[str, dict]:
+    """Probe `solutions/` for every exercise that is judged against a reference."""
+    from .loading import load_submission
+
+    session = WorkerSession(assignment.id, load_submission(SOLUTIONS, assignment), limits)
+    observations = {}
+    try:
+        for exercise in assignment.exercises:
+            if not exercise.uses_reference:
+                continue
+            observation = session.probe(exercise.id, exercise.probe_params(seed))
+            if observation.get("status") != "ok":
+                raise WorkerFailure(f"the solution of {exercise.id} did not run: {observation}")
+            observation.pop("notes", None)
+            observations[exercise.id] = observation
+    finally:
+        session.close()
+    return observations
+
+
+def regenerate(assignment: Assignment) -> list[Path]:
+    written = []
+    for exercise_id, observation in observe_solutions(assignment).items():
+        path = reference_path(assignment.id, exercise_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        wire.save(path, observation)
+        written.append(path)
+    return written

@@ -1,0 +1,132 @@
+"""The contract between the engine and a suite: how an assignment declares its exercises.
+
+An exercise is declared once, here-shaped, in its suite module
+(`graders/suites/<assignment>.py`): points, the probe that observes the learner's
+code in the worker, the check that judges the observation in the trusted
+process, and the hints that explain known mistakes. Every front end (the pytest
+plugin, `cvgrade`) reads the same declaration.
+
+Probes import TensorFlow lazily inside their bodies, so importing a suite
+costs the trusted process nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .source import TopLevelStep
+
+Observation = dict[str, Any]
+
+
+@dataclass
+class Figure:
+    """A picture (PNG bytes) or a table for the HTML report."""
+
+    caption: str
+    png: bytes | None = None
+    table: list[list[str]] | None = None  # first row is the header
+    marked_rows: tuple[int, ...] = ()  # 1-based rows of `table` that differ
+
+
+@dataclass
+class Verdict:
+    """What a check decides: a share of the points and one sentence why."""
+
+    score: float  # in [0, 1]
+    message: str
+    details: list[str] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+
+    @classmethod
+    def passed(cls, message: str = "correct", **kw) -> "Verdict":
+        return cls(1.0, message, **kw)
+
+    @classmethod
+    def failed(cls, message: str, **kw) -> "Verdict":
+        return cls(0.0, message, **kw)
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A known mistake: when `applies(observation, reference)` holds, say `message`."""
+
+    message: str
+    applies: Callable[[Observation, Observation | None], bool]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    points: float
+    probe: Callable[..., Observation]  # (submission, params) -> observation, in the worker
+    check: Callable[[Observation, Observation | None], Verdict]  # trusted side
+    hints: tuple[Hint, ...] = ()
+    functions: tuple[str, ...] = ()  # learner functions the probe calls
+    uses_reference: bool = True  # False: judged against hidden answers, not a cached observation
+    needs_model_file: bool = False
+    params: dict = field(default_factory=dict)  # extra plain-data probe parameters
+    params_factory: Callable[[], dict] | None = None  # trusted-side data for the probe (hidden inputs)
+    subject: str = ""  # how feedback names what is graded; default: the first function
+
+    def probe_params(self, seed: int | None = None) -> dict:
+        params = dict(self.params)
+        if self.params_factory is not None:
+            params.update(self.params_factory())
+        if seed is not None:
+            params["seed"] = seed
+        return params
+
+    @property
+    def named(self) -> str:
+        if self.subject:
+            return self.subject
+        return f"`{self.functions[0]}`" if self.functions else "your code"
+
+    def hint_for(self, observation: Observation, reference: Observation | None) -> str | None:
+        for hint in self.hints:
+            try:
+                if hint.applies(observation, reference):
+                    return hint.message
+            except (KeyError, IndexError, TypeError, ValueError):
+                continue  # a hint that cannot read this observation does not apply
+        return None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: str
+    title: str
+    module: str  # the learner module's name, e.g. "c3w3_segmentation"
+    exercises: tuple[Exercise, ...]
+    notebook_glob: str = "*.ipynb"
+    steps: tuple[TopLevelStep, ...] = ()
+    model_files: tuple[str, ...] = ()  # names a trained model file may have
+    stand_ins: dict[str, str] = field(default_factory=dict)  # function -> "module:attr"
+    counts_for_grade: bool = True
+
+    def exercise(self, exercise_id: str) -> Exercise:
+        for exercise in self.exercises:
+            if exercise.id == exercise_id:
+                return exercise
+        raise KeyError(f"{self.id} has no exercise {exercise_id!r}")
+
+    @property
+    def max_points(self) -> float:
+        return sum(e.points for e in self.exercises)
+
+
+SUITES = ("c3w3",)  # modules under graders/suites, one per assignment or lab
+
+
+def assignment(assignment_id: str) -> Assignment:
+    if assignment_id not in SUITES:
+        raise KeyError(f"unknown assignment {assignment_id!r}; known: {', '.join(SUITES)}")
+    return importlib.import_module(f"graders.suites.{assignment_id}").ASSIGNMENT
+
+
+def all_assignments() -> list[Assignment]:
+    return [assignment(name) for name in SUITES]

@@ -1,0 +1,250 @@
+"""The trusted side of a submission worker: start it, feed it probes, survive it.
+
+A `WorkerSession` grades one submission of one assignment. It starts the worker
+as early as possible (TensorFlow's import is the slowest part of grading, so it
+overlaps with whatever the caller does next), enforces a time limit per probe
+and a memory limit, and when the worker hangs, dies or is killed it answers
+that probe with a clear failure and starts a fresh worker for the next one.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import wire
+from .loading import LoadedSubmission
+
+ROOT = Path(__file__).resolve().parents[2]
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    probe_seconds: float = 120.0
+    load_seconds: float = 120.0
+    start_seconds: float = 180.0  # importing TensorFlow on a cold machine
+    memory_bytes: int = 4096 * MiB
+
+
+class WorkerFailure(Exception):
+    """The worker did not answer: the message says why, in words for the learner."""
+
+
+@dataclass
+class LoadReport:
+    problems: list[str] = field(default_factory=list)  # statements that raised, hung or were skipped
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None  # the submission could not be loaded at all
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+class _Worker:
+    """One worker process and its two pipes."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        request_read, self.request_fd = os.pipe()
+        self.reply_fd, reply_write = os.pipe()
+        self.log = tempfile.TemporaryFile()
+        address_space = limits.memory_bytes + 8192 * MiB  # TensorFlow reserves address space
+
+        def limit_child():
+            resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONDONTWRITEBYTECODE="1",
+                   PYTHONPATH=str(ROOT), CUDA_VISIBLE_DEVICES="")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "graders.engine.worker", str(request_read), str(reply_write)],
+            pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL, stdout=self.log,
+            stderr=subprocess.STDOUT, cwd=ROOT, env=env, preexec_fn=limit_child,
+            start_new_session=True)
+        os.close(request_read)
+        os.close(reply_write)
+        self.ready = False
+        self.last_line: int | None = None
+
+    def send(self, message) -> None:
+        try:
+            wire.send(self.request_fd, message)
+        except (BrokenPipeError, OSError):
+            raise WorkerFailure(self._death_reason()) from None
+
+    def receive(self, seconds: float, on_event=None):
+        """The next reply that is not an event, waiting at most `seconds`."""
+        deadline = time.monotonic() + seconds
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                raise WorkerFailure(f"took longer than the {seconds:g} s limit and was stopped")
+            readable, _, _ = select.select([self.reply_fd], [], [], min(remaining, 0.05))
+            if readable:
+                try:
+                    message = wire.receive(self.reply_fd)
+                except EOFError:
+                    raise WorkerFailure(self._death_reason()) from None
+                except wire.WireError as error:
+                    self.kill()
+                    raise WorkerFailure(f"sent something that is not plain data ({error})") from None
+                if isinstance(message, dict) and "event" in message:
+                    if message["event"] == "line":
+                        self.last_line = message.get("line")
+                    if on_event:
+                        on_event(message)
+                    continue
+                return message
+            if _rss_bytes(self.process.pid) > self.limits.memory_bytes:
+                self.kill()
+                raise WorkerFailure(f"used more than the {self.limits.memory_bytes // MiB} MiB "
+                                    "memory limit and was stopped")
+            if self.process.poll() is not None:
+                raise WorkerFailure(self._death_reason())
+
+    def _death_reason(self) -> str:
+        code = self.process.wait()
+        if code < 0:
+            name = signal.Signals(-code).name
+            if -code == signal.SIGKILL:
+                return "was killed (SIGKILL), most likely for using too much memory"
+            return f"crashed with signal {name}"
+        if code == 0:
+            return "ended the grading process (a call of os._exit or exit() from inside the code)"
+        tail = self.log_tail()
+        return f"ended the grading process with exit code {code}" + (f": {tail}" if tail else "")
+
+    def log_tail(self, lines: int = 3) -> str:
+        self.log.seek(0)
+        text = self.log.read()[-4000:].decode(errors="replace").strip().splitlines()
+        return " | ".join(text[-lines:])
+
+    def wait_ready(self) -> None:
+        if not self.ready:
+            message = self.receive(self.limits.start_seconds)
+            self.ready = True
+            if not message.get("ready"):
+                raise WorkerFailure(f"did not start properly: {message!r:.200}")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+
+    def close(self) -> None:
+        self.kill()
+        for fd in (self.request_fd, self.reply_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.log.close()
+
+
+class WorkerSession:
+    """Probes for one submission of one assignment, with a worker that is replaced when it fails."""
+
+    MAX_RESTARTS_AT_LOAD = 3
+
+    def __init__(self, assignment_id: str, submission: LoadedSubmission, limits: Limits = Limits(),
+                 reference_module: str | None = None):
+        self.assignment_id = assignment_id
+        self.submission = submission
+        self.limits = limits
+        self.reference_module = reference_module or f"solutions.{submission.module}"
+        self.skip_lines: set[int] = set()
+        self.load_report = LoadReport()
+        self._worker: _Worker | None = None
+        self._loaded = False
+
+    def start(self) -> None:
+        """Start the worker now; it imports TensorFlow while the caller goes on."""
+        if self._worker is None:
+            self._worker = _Worker(self.limits)
+
+    def _load(self) -> None:
+        for _ in range(self.MAX_RESTARTS_AT_LOAD + 1):
+            self.start()
+            worker = self._worker
+            worker.wait_ready()
+            worker.send({
+                "op": "load", "assignment": self.assignment_id, "module": self.submission.module,
+                "filename": self.submission.source.filename, "code": self.submission.source.code,
+                "skip_lines": sorted(self.skip_lines), "sys_path": self.submission.sys_path,
+                "model_file": self.submission.model_file, "reference_module": self.reference_module,
+            })
+            try:
+                reply = worker.receive(self.limits.load_seconds)
+            except WorkerFailure as failure:
+                line = worker.last_line
+                self._discard_worker()
+                if line is None or line in self.skip_lines:
+                    raise
+                self.skip_lines.add(line)
+                self.load_report.problems.append(
+                    f"line {line} {failure}; it was skipped and the rest of the file loaded")
+                continue
+            if not reply.get("ok"):
+                self.load_report.error = reply.get("error", "the submission could not be loaded")
+                raise WorkerFailure(self.load_report.error)
+            self.load_report.problems.extend(reply.get("problems", []))
+            self.load_report.notes.extend(reply.get("notes", []))
+            self._loaded = True
+            return
+        raise WorkerFailure("the submission could not be loaded after several tries")
+
+    def probe(self, exercise_id: str, params: dict | None = None) -> dict:
+        """The observation of one exercise; raises WorkerFailure when the worker fails."""
+        if not self._loaded:
+            try:
+                self._load()
+            except WorkerFailure as failure:
+                self._discard_worker()
+                self.load_report.error = self.load_report.error or f"loading the submission {failure}"
+                raise WorkerFailure(self.load_report.error) from None
+        worker = self._worker
+        worker.send({"op": "probe", "exercise": exercise_id, "params": params or {}})
+        try:
+            reply = worker.receive(self.limits.probe_seconds)
+        except WorkerFailure:
+            self._discard_worker()
+            raise
+        observation = reply.get("observation")
+        if not isinstance(observation, dict):
+            raise WorkerFailure("answered with something that is not an observation")
+        return observation
+
+    def _discard_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+        self._worker = None
+        self._loaded = False
+
+    def close(self) -> None:
+        if self._worker is not None:
+            try:
+                self._worker.send({"op": "exit"})
+            except WorkerFailure:
+                pass
+        self._discard_worker()

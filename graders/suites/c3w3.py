@@ -1,0 +1,576 @@
+"""C3W3 "Image segmentation of handwritten digits": the exercises, their probes, checks and hints.
+
+Probes run in the submission worker and import Keras lazily; checks and hints
+run in the trusted process and see only the plain observations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from graders.engine import compare
+from graders.engine.registry import Assignment, Exercise, Figure, Hint, Verdict
+from graders.engine.source import TopLevelStep
+
+N_CLASSES = 11
+DIGIT_CLASSES = 10
+PASS_MARK = 60.0  # mean IoU of the ten digit classes x 100, as the course graded
+
+
+# --- helpers that run in the worker --------------------------------------------
+def _keras():
+    import keras
+
+    return keras
+
+
+def _fail(message: str):
+    from graders.engine.probing import ProbeFailure
+
+    return ProbeFailure(message)
+
+
+def _dev_images(count: int) -> np.ndarray:
+    """The first `count` public dev images, preprocessed as the course does."""
+    from graders.data import m2nist
+
+    images, _ = m2nist.load_split("dev")
+    return images[:count, :, :, None].astype(np.float32) / 127.5 - 1.0
+
+
+def _keras_tensor(value, what: str):
+    keras = _keras()
+    if not isinstance(value, keras.KerasTensor):
+        shown = "None" if value is None else type(value).__name__
+        raise _fail(f"{what} returned {shown}; it must return the output tensor of its layers")
+    return value
+
+
+def _observe_model(model, inputs, seed: int) -> dict:
+    """Structure, then behaviour with seeded weights on fixed inputs."""
+    from graders.engine import modelprobe
+
+    observation = modelprobe.describe(model)
+    modelprobe.seed_weights(model, seed)
+    observation["outputs"] = modelprobe.predict(model, inputs)
+    return observation
+
+
+# --- Exercise 1: conv_block ----------------------------------------------------------
+# (input shape, positional arguments after the input). The second case shows
+# whether the block uses its arguments rather than the course's values.
+CONV_BLOCK_CASES = (((64, 84, 1), (32, 3, 2, 2)), ((16, 20, 8), (8, 5, 3, 2)))
+
+
+def probe_conv_block(submission, params) -> dict:
+    keras = _keras()
+    conv_block = submission.function("conv_block")
+    seed = params.get("seed", 0)
+    cases = []
+    for index, (shape, arguments) in enumerate(CONV_BLOCK_CASES):
+        inputs = keras.Input(shape)
+        output = _keras_tensor(conv_block(inputs, *arguments), "conv_block")
+        x = np.random.default_rng([seed, index]).normal(size=(2,) + shape).astype(np.float32)
+        cases.append(_observe_model(keras.Model(inputs, output), x, seed + index))
+    return {"cases": cases}
+
+
+def _layer_figure(observation: dict, reference: dict, caption: str) -> Figure:
+    table, marked = compare.layer_table_diff(observation["layers"], reference["layers"])
+    return Figure(caption=caption, table=table, marked_rows=marked)
+
+
+def _check_outputs(observation, reference, names, tolerance=1e-3) -> tuple[bool, str]:
+    for name, actual, expected in zip(names, observation["outputs"], reference["outputs"]):
+        ok, reason = compare.check_array(actual, expected, name, tolerance)
+        if not ok:
+            return False, reason
+    if len(observation["outputs"]) != len(reference["outputs"]):
+        return False, f"{len(observation['outputs'])} outputs, expected {len(reference['outputs'])}"
+    return True, "outputs match"
+
+
+def check_conv_block(observation, reference) -> Verdict:
+    figure = _layer_figure(observation["cases"][0], reference["cases"][0],
+                           "conv_block(Input((64, 84, 1)), 32, 3, 2, 2): your layers and the expected ones")
+    passed = []
+    for index, (mine, theirs) in enumerate(zip(observation["cases"], reference["cases"])):
+        ok, reason = _check_outputs(mine, theirs, ["output"])
+        passed.append(ok)
+        if not ok:
+            shape, arguments = CONV_BLOCK_CASES[index]
+            call = f"conv_block(Input({shape}), {', '.join(map(str, arguments))})"
+            return Verdict(0.5 if index > 0 else 0.0, f"{call}: {reason}", figures=[figure])
+    return Verdict.passed("output shape and values match with seeded weights", figures=[figure])
+
+
+def _first_case(observation):
+    return observation["cases"][0]
+
+
+def _kernel_sizes(case) -> set:
+    return {tuple(row["config"]["kernel_size"]) for row in compare.layers_of_type(case, "Conv2D")}
+
+
+def _layer_order(case, *types) -> list[int]:
+    return [i for i, row in enumerate(case["layers"]) if row["type"] in types]
+
+
+CONV_BLOCK_HINTS = (
+    Hint("the MaxPooling2D layer is missing: after the two convolutions, pool with "
+         "MaxPooling2D(pool_size=pooling_size, strides=pool_strides)",
+         lambda o, r: not compare.layers_of_type(_first_case(o), "MaxPooling2D")),
+    Hint("the block has two Conv2D layers (each followed by LeakyReLU)",
+         lambda o, r: len(compare.layers_of_type(_first_case(o), "Conv2D")) != 2),
+    Hint("use LeakyReLU after each convolution, not ReLU",
+         lambda o, r: "leaky_relu" not in compare.activations(_first_case(o))),
+    Hint("BatchNormalization comes after MaxPooling2D, not before it",
+         lambda o, r: _layer_order(_first_case(o), "BatchNormalization")
+         < _layer_order(_first_case(o), "MaxPooling2D")),
+    Hint("BatchNormalization is missing after the pooling",
+         lambda o, r: not compare.layers_of_type(_first_case(o), "BatchNormalization")),
+    Hint("the convolutions need padding='same' so that only the pooling changes the size",
+         lambda o, r: any(row["config"]["padding"] != "same"
+                          for row in compare.layers_of_type(_first_case(o), "Conv2D"))),
+    Hint("the convolutions ignore the kernel_size argument: conv_block(x, 8, 5, 3, 2) should use "
+         "5x5 kernels",
+         lambda o, r: _kernel_sizes(o["cases"][1]) != {(5, 5)}),
+    Hint("MaxPooling2D ignores pooling_size or pool_strides: conv_block(x, 8, 5, 3, 2) should pool "
+         "3x3 with stride 2",
+         lambda o, r: [(tuple(row["config"]["pool_size"]), tuple(row["config"]["strides"]))
+                       for row in compare.layers_of_type(o["cases"][1], "MaxPooling2D")]
+         != [((3, 3), (2, 2))]),
+)
+
+
+# --- Exercise 2: FCN8 (the encoder) -------------------------------------------------
+_CONV_BLOCK_NAMES = ("input", "filters", "kernel_size", "pooling_size", "pool_strides")
+_CONV_BLOCK_ALIASES = {"strides": "kernel_size", "inputs": "input", "x": "input",
+                       "input_tensor": "input", "pool_size": "pooling_size"}
+
+
+def _conv_block_stand_in(submission):
+    """The reference conv_block, callable the ways the two course templates allow."""
+    reference = submission.reference("conv_block")
+
+    def conv_block(*args, **kwargs):
+        bound = dict(zip(_CONV_BLOCK_NAMES, args))
+        for key, value in kwargs.items():
+            key = _CONV_BLOCK_ALIASES.get(key, key)
+            if key in _CONV_BLOCK_NAMES:
+                bound[key] = value
+        return reference(**bound)
+
+    return conv_block
+
+
+FEATURE_NAMES = ("f3", "f4", "f5")
+
+
+def probe_fcn8(submission, params) -> dict:
+    keras = _keras()
+    fcn8 = submission.function("FCN8")
+    with submission.replaced("conv_block", _conv_block_stand_in(submission)):
+        returned = fcn8()
+    try:
+        features, image_input = returned
+        features = tuple(features)
+        if len(features) != 3:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise _fail("FCN8 must return ((f3, f4, f5), img_input)") from None
+    outputs = [_keras_tensor(f, f"FCN8's {name}") for name, f in zip(FEATURE_NAMES, features)]
+    model = keras.Model(_keras_tensor(image_input, "FCN8's img_input"), outputs)
+    return _observe_model(model, _dev_images(2), params.get("seed", 0))
+
+
+def check_fcn8(observation, reference) -> Verdict:
+    figure = _layer_figure(observation, reference, "FCN8 encoder (conv_block replaced by the reference "
+                                                   "one): your layers and the expected ones")
+    for name, mine, theirs in zip(FEATURE_NAMES, observation["output_shapes"], reference["output_shapes"]):
+        if mine != theirs:
+            return Verdict.failed(f"{name} has shape {compare.shape_text(mine)}, expected "
+                                  f"{compare.shape_text(theirs)}", figures=[figure])
+    ok, reason = _check_outputs(observation, reference, FEATURE_NAMES)
+    if not ok:
+        return Verdict.failed(reason + " with seeded weights on M2NIST images", figures=[figure])
+    return Verdict.passed("f3, f4 and f5 match in shape and values", figures=[figure])
+
+
+def _paddings(observation) -> list:
+    return [row["config"].get("padding") for row in compare.layers_of_type(observation, "ZeroPadding2D")]
+
+
+def _flat_padding(padding) -> tuple:
+    """((top, bottom), (left, right)) from any of Keras' spellings."""
+    if isinstance(padding, int):
+        return ((padding, padding), (padding, padding))
+    rows, columns = padding
+    rows = (rows, rows) if isinstance(rows, int) else tuple(rows)
+    columns = (columns, columns) if isinstance(columns, int) else tuple(columns)
+    return rows, columns
+
+
+FCN8_HINTS = (
+    Hint("the input is padded on both sides of the width; pad 12 columns on the right only, "
+         "ZeroPadding2D(((0, 0), (0, 12))), because the decoder crops them off the right again "
+         "(otherwise every output pixel is shifted by 6 columns)",
+         lambda o, r: any(_flat_padding(p)[1][0] > 0 for p in _paddings(o))),
+    Hint("the input must be zero-padded on the right from 84 to 96 columns "
+         "(ZeroPadding2D(((0, 0), (0, 12)))) so that five halvings divide the width evenly",
+         lambda o, r: not _paddings(o)),
+    Hint("the encoder's convolutions use kernels other than 3x3; call conv_block with kernel size 3",
+         lambda o, r: any(tuple(row["config"]["kernel_size"]) != (3, 3)
+                          for row in compare.layers_of_type(o, "Conv2D"))),
+    Hint("block 5 has 256 filters, like block 4, not 512",
+         lambda o, r: o["output_shapes"][2][-1] == 512),
+    Hint("f3, f4 and f5 are the outputs of blocks 3, 4 and 5, in that order",
+         lambda o, r: sorted(map(tuple, o["output_shapes"])) == sorted(map(tuple, r["output_shapes"]))
+         and o["output_shapes"] != r["output_shapes"]),
+    Hint("the five blocks have 32, 64, 128, 256 and 256 filters",
+         lambda o, r: [row["config"]["filters"] for row in compare.layers_of_type(o, "Conv2D")][::2]
+         != [32, 64, 128, 256, 256]),
+)
+
+
+# --- Exercise 3: fcn8_decoder ---------------------------------------------------------
+FEATURE_SHAPES = ((8, 12, 128), (4, 6, 256), (2, 3, 256))
+
+
+def probe_decoder(submission, params) -> dict:
+    keras = _keras()
+    decoder = submission.function("fcn8_decoder")
+    inputs = [keras.Input(shape) for shape in FEATURE_SHAPES]
+    output = _keras_tensor(decoder(tuple(inputs), N_CLASSES), "fcn8_decoder")
+    seed = params.get("seed", 0)
+    rng = np.random.default_rng([seed, 3])
+    features = [rng.normal(size=(2,) + shape).astype(np.float32) for shape in FEATURE_SHAPES]
+    return _observe_model(keras.Model(inputs, output), features, seed)
+
+
+def _argmax_figure(observation, reference) -> Figure | None:
+    from graders.engine import pictures
+
+    mine, theirs = observation["outputs"][0], reference["outputs"][0]
+    if mine.shape != theirs.shape or mine.ndim != 4:
+        return None
+    rows = []
+    for a, b in zip(mine.argmax(-1), theirs.argmax(-1)):
+        rows.append([pictures.label_map_rgb(a), pictures.label_map_rgb(b), pictures.difference_rgb(a != b)])
+    return Figure("class of each pixel (argmax) with seeded weights: yours, expected, where they differ",
+                  png=pictures.grid_png(rows, ["yours", "expected", "differs"]))
+
+
+def check_decoder(observation, reference) -> Verdict:
+    figures = [_layer_figure(observation, reference, "fcn8_decoder: your layers and the expected ones")]
+    mine, theirs = observation["output_shapes"][0], reference["output_shapes"][0]
+    if mine != theirs:
+        return Verdict.failed(f"the output has shape {compare.shape_text(mine)}, expected "
+                              f"{compare.shape_text(theirs)}", figures=figures)
+    ok, reason = _check_outputs(observation, reference, ["the output"])
+    picture = _argmax_figure(observation, reference)
+    figures += [picture] if picture else []
+    if not ok:
+        return Verdict.failed(reason + " with seeded weights", figures=figures)
+    return Verdict.passed("the output matches in shape and values", figures=figures)
+
+
+def _transposes(o):
+    return compare.layers_of_type(o, "Conv2DTranspose")
+
+
+def _final_activation(o) -> str | None:
+    found = compare.activations(o)
+    return found[-1] if found else None
+
+
+DECODER_HINTS = (
+    Hint("the first Conv2DTranspose is applied to f5; apply it to the output of the 1x1 "
+         f"Conv2D({N_CLASSES}) that follows conv7",
+         lambda o, r: _transposes(o) and _transposes(o)[0]["weights"][0][-1] == 256),
+    Hint("a 1x1 Conv2DTranspose is used for a skip connection; project f4 and f3 with "
+         "Conv2D(n_classes, 1, activation='relu', padding='same')",
+         lambda o, r: any(tuple(t["config"]["kernel_size"]) == (1, 1) for t in _transposes(o))),
+    Hint("the Conv2DTranspose layers take use_bias=False; a bias here shifts every upsampled pixel",
+         lambda o, r: any(t["config"].get("use_bias") for t in _transposes(o))),
+    Hint("the skip connections are missing: add the 1x1 convolutions of f4 and f3 with Add()",
+         lambda o, r: len(compare.layers_of_type(o, "Add")) < 2),
+    Hint("the output activation is sigmoid, not softmax",
+         lambda o, r: _final_activation(o) == "softmax"),
+    Hint("the output needs a sigmoid activation",
+         lambda o, r: _final_activation(o) != "sigmoid"),
+    Hint("crop 1 pixel on each side after each 4x4 upsampling (Cropping2D((1, 1))) and the 12 "
+         "padding columns on the right at the end (Cropping2D(((0, 0), (0, 12))))",
+         lambda o, r: [row["config"]["cropping"] for row in compare.layers_of_type(o, "Cropping2D")]
+         != [row["config"]["cropping"] for row in compare.layers_of_type(r, "Cropping2D")]),
+    Hint("conv6 is Conv2D(512, 7) and conv7 Conv2D(512, 1), both relu and padding='same', each "
+         "followed by Dropout(0.5)",
+         lambda o, r: [row["weights"][0] for row in compare.layers_of_type(o, "Conv2D")][:2]
+         != [row["weights"][0] for row in compare.layers_of_type(r, "Conv2D")][:2]),
+)
+
+
+# --- Exercise 4: compile -----------------------------------------------------------------
+def _name_of(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.lower()
+    for attribute in ("name", "__name__"):
+        name = getattr(value, attribute, None)
+        if isinstance(name, str):
+            return name.lower()
+    return type(value).__name__.lower()
+
+
+def _optimizer_description(optimizer) -> dict:
+    if optimizer is None:
+        return {"class": None}
+    config = {}
+    for key in ("learning_rate", "momentum", "nesterov"):
+        value = getattr(optimizer, key, None)
+        try:
+            value = float(value.numpy()) if hasattr(value, "numpy") else value
+        except (TypeError, ValueError):
+            value = str(value)
+        if isinstance(value, (bool, int, float, str)):
+            config[key] = value
+    return {"class": type(optimizer).__name__, **config}
+
+
+def probe_compile(submission, params) -> dict:
+    import inspect
+
+    keras = _keras()
+    from graders.data import m2nist
+
+    compile_model = submission.function("compile_model")
+    inputs = keras.Input((64, 84, 1))
+    model = keras.Model(inputs, keras.layers.Conv2D(N_CLASSES, 1, activation="sigmoid")(inputs))
+    from graders.engine import modelprobe
+
+    modelprobe.seed_weights(model, params.get("seed", 0))
+    calls = []
+    original = model.compile
+
+    def spy(*args, **kwargs):
+        calls.append(inspect.signature(original).bind(*args, **kwargs).arguments)
+        return original(*args, **kwargs)
+
+    model.compile = spy
+    compile_model(model)
+    if not calls:
+        raise _fail("compile_model did not call model.compile(...)")
+    arguments = calls[-1]
+    metrics = arguments.get("metrics") or []
+    metrics = metrics if isinstance(metrics, (list, tuple)) else [metrics]
+    observation = {
+        "loss": _name_of(arguments.get("loss")),
+        "loss_is_string": isinstance(arguments.get("loss"), str),
+        "optimizer": _optimizer_description(getattr(model, "optimizer", None)),
+        "metrics": [_name_of(m) for m in metrics],
+    }
+    images, labels = m2nist.load_split("dev")
+    x = images[:4, :, :, None].astype(np.float32) / 127.5 - 1.0
+    y = m2nist.label_maps_to_one_hot(labels[:4]).astype(np.float32)
+    try:
+        values = model.evaluate(x, y, batch_size=4, verbose=0, return_dict=True)
+        observation["loss_value"] = float(values["loss"])
+    except Exception as error:  # a loss that does not fit the labels raises here
+        observation["loss_error"] = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:200]}"
+    return observation
+
+
+def check_compile(observation, reference) -> Verdict:
+    details = [f"loss {observation['loss']!r}, optimizer {observation['optimizer'].get('class')}, "
+               f"metrics {observation['metrics']}"]
+    if "loss_error" in observation:
+        return Verdict.failed(f"evaluating the compiled model on one-hot label maps fails: "
+                              f"{observation['loss_error']}", details=details)
+    ok, reason = compare.check_close(observation["loss_value"], reference["loss_value"],
+                                     "the loss on a batch of one-hot label maps", 1e-4)
+    if not ok:
+        return Verdict.failed(reason, details=details)
+    if observation["optimizer"].get("class") is None:
+        return Verdict(0.5, "the model has no optimizer: pass optimizer= to model.compile", details=details)
+    if not observation["metrics"]:
+        return Verdict(0.5, "add a metric, for example metrics=['accuracy']", details=details)
+    return Verdict.passed("the loss fits one-hot label maps; optimizer and metric are set", details=details)
+
+
+COMPILE_HINTS = (
+    Hint("sparse_categorical_crossentropy expects class numbers, but the labels are one-hot maps with "
+         "11 channels: use loss='categorical_crossentropy'",
+         lambda o, r: "sparse" in (o.get("loss") or "")),
+    Hint("binary_crossentropy scores the 11 channels as separate yes/no questions; the labels are "
+         "one-hot over 11 classes, so use loss='categorical_crossentropy'",
+         lambda o, r: "binary" in (o.get("loss") or "")),
+    Hint("the loss for one-hot label maps over 11 classes is 'categorical_crossentropy'",
+         lambda o, r: o.get("loss") != "categorical_crossentropy" and "loss_value" in o
+         and abs(o["loss_value"] - r["loss_value"]) > 1e-4 * max(1, abs(r["loss_value"]))),
+)
+
+
+# --- Exercise 5: class_wise_metrics ---------------------------------------------------
+def _metric_cases(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng([seed, 5])
+    truth = rng.integers(0, N_CLASSES, size=(2, 64, 84))
+    noisy = np.where(rng.random(truth.shape) < 0.3, rng.integers(0, N_CLASSES, truth.shape), truth)
+    few = rng.integers(0, 6, size=(64, 84))  # classes 6-10 absent from both maps
+    shifted = np.roll(few, 3, axis=1)
+    return [(truth, noisy), (truth, truth.copy()), (few, shifted)]
+
+
+def probe_class_wise_metrics(submission, params) -> dict:
+    function = submission.function("class_wise_metrics")
+    cases = params.get("cases") or [list(pair) for pair in _metric_cases(params.get("seed", 0))]
+    results = []
+    for y_true, y_pred in cases:
+        returned = function(np.array(y_true), np.array(y_pred))
+        try:
+            iou, dice = returned
+            results.append({"iou": np.asarray(iou, dtype=np.float64).ravel(),
+                            "dice": np.asarray(dice, dtype=np.float64).ravel()})
+        except (TypeError, ValueError):
+            raise _fail("class_wise_metrics must return two lists: (class_wise_iou, "
+                        "class_wise_dice_score)") from None
+    return {"cases": results}
+
+
+METRIC_CASE_NAMES = ("a noisy prediction", "a perfect prediction", "maps where classes 6-10 are absent")
+
+
+def check_class_wise_metrics(observation, reference) -> Verdict:
+    for name, mine, theirs in zip(METRIC_CASE_NAMES, observation["cases"], reference["cases"]):
+        for key, label in (("iou", "IoU"), ("dice", "Dice score")):
+            ok, reason = compare.check_array(mine[key], theirs[key], f"the class-wise {label} of {name}", 1e-6)
+            if not ok:
+                return Verdict.failed(reason)
+    return Verdict.passed("IoU and Dice match for every class")
+
+
+def _case(o, index, key):
+    return o["cases"][index][key]
+
+
+CLASS_WISE_HINTS = (
+    Hint("return one value per class for all 11 classes (the digits 0-9 and the background 10)",
+         lambda o, r: len(_case(o, 0, "iou")) != N_CLASSES),
+    Hint("return (class_wise_iou, class_wise_dice_score) in that order",
+         lambda o, r: np.allclose(_case(o, 0, "iou"), _case(r, 0, "dice"))),
+    Hint("add the smoothing term 1e-5 to the denominators, so that a class absent from both maps "
+         "gives 0 instead of dividing by zero",
+         lambda o, r: not np.all(np.isfinite(_case(o, 2, "iou")))
+         or not np.all(np.isfinite(_case(o, 2, "dice")))),
+    Hint("the IoU's denominator is the union: area_true + area_pred - intersection",
+         lambda o, r: not compare.check_array(_case(o, 0, "iou"), _case(r, 0, "iou"), tolerance=1e-6)[0]),
+    Hint("the Dice score is 2 x intersection / (area_true + area_pred)",
+         lambda o, r: not compare.check_array(_case(o, 0, "dice"), _case(r, 0, "dice"), tolerance=1e-6)[0]),
+)
+
+
+# --- Exercise 6: the trained model ----------------------------------------------------
+MODEL_FILES = ("c3w3_model.keras", "c3w3_model.h5", "model.keras", "model.h5")
+
+
+def probe_trained_model(submission, params) -> dict:
+    keras = _keras()
+    path = submission.model_file
+    if path is None:
+        raise _fail(f"no trained model found: save it next to your code as {MODEL_FILES[0]} "
+                    f"(model.save('{MODEL_FILES[0]}')) or {MODEL_FILES[1]}")
+    try:
+        model = keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:
+        text = str(error)
+        if "Lambda" in text:
+            raise _fail("the model file contains a Lambda layer, which cannot be loaded safely "
+                        "(it would run arbitrary code); rebuild the model without Lambda layers") from None
+        raise _fail(f"the model file could not be loaded: {type(error).__name__}: "
+                    f"{text.strip().splitlines()[0][:200] if text.strip() else ''}") from None
+    input_shape = [None if s is None else int(s) for s in model.inputs[0].shape]
+    output_shape = [None if s is None else int(s) for s in model.outputs[0].shape]
+    if len(model.inputs) != 1 or input_shape[1:] != [64, 84, 1]:
+        raise _fail(f"the model's input has shape {compare.shape_text(input_shape)}, expected "
+                    "(None, 64, 84, 1)")
+    if len(model.outputs) != 1 or output_shape[1:] != [64, 84, N_CLASSES]:
+        raise _fail(f"the model's output has shape {compare.shape_text(output_shape)}, expected "
+                    f"(None, 64, 84, {N_CLASSES})")
+    images = np.asarray(params["images"])[:, :, :, None].astype(np.float32) / 127.5 - 1.0
+    scores = model.predict(images, batch_size=50, verbose=0)
+    return {"predictions": np.asarray(scores).argmax(-1).astype(np.uint8),
+            "params": int(model.count_params())}
+
+
+def class_wise_scores(labels: np.ndarray, predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """IoU and Dice of each of the 11 classes over a whole set of label maps (trusted side)."""
+    size = N_CLASSES
+    pairs = np.bincount(labels.ravel().astype(np.int64) * size + predictions.ravel().astype(np.int64),
+                        minlength=size * size).reshape(size, size)
+    intersection = np.diag(pairs).astype(np.float64)
+    areas = pairs.sum(axis=1) + pairs.sum(axis=0)
+    return intersection / (areas - intersection + 1e-5), 2 * intersection / (areas + 1e-5)
+
+
+def _hidden_set():
+    from graders.data import m2nist
+
+    return m2nist.load_split("hidden")
+
+
+def trained_model_params() -> dict:
+    images, _ = _hidden_set()
+    return {"images": images}
+
+
+def check_trained_model(observation, reference) -> Verdict:
+    from graders.engine import pictures
+
+    images, labels = _hidden_set()
+    predictions = observation["predictions"]
+    if predictions.shape != labels.shape:
+        return Verdict.failed(f"the model predicted {predictions.shape} label maps, expected {labels.shape}")
+    iou, dice = class_wise_scores(labels, predictions)
+    score = float(iou[:DIGIT_CLASSES].mean() * 100)
+    table = [["class", "IoU", "Dice"]] + [
+        [str(c) if c < DIGIT_CLASSES else "background", f"{iou[c]:.3f}", f"{dice[c]:.3f}"]
+        for c in range(N_CLASSES)]
+    worst = np.argsort([(p == t).mean() for p, t in zip(predictions, labels)])[:6]
+    rows = [[pictures.grey_rgb(images[i]), pictures.label_map_rgb(labels[i]),
+             pictures.label_map_rgb(predictions[i]), pictures.difference_rgb(labels[i] != predictions[i])]
+            for i in worst]
+    figures = [Figure("IoU and Dice per class on the hidden set", table=table,
+                      marked_rows=tuple(c + 1 for c in range(DIGIT_CLASSES) if iou[c] < PASS_MARK / 100)),
+               Figure("the six hidden images your model gets most wrong",
+                      png=pictures.grid_png(rows, ["image", "expected", "yours", "differs"]))]
+    details = ["IoU per digit: " + ", ".join(f"{c}: {iou[c]:.2f}" for c in range(DIGIT_CLASSES))]
+    message = (f"mean IoU of the 10 digit classes on {len(labels)} hidden images is {score:.1f} "
+               f"(x100; pass above {PASS_MARK:g})")
+    if score > PASS_MARK:
+        return Verdict.passed(message, details=details, figures=figures)
+    return Verdict.failed(message + ": train longer or check the model", details=details, figures=figures)
+
+
+ASSIGNMENT = Assignment(
+    id="c3w3",
+    title="C3W3 Image segmentation of handwritten digits",
+    module="c3w3_segmentation",
+    notebook_glob="C3W3*.ipynb",
+    steps=(TopLevelStep(function="compile_model", method="compile"),),
+    model_files=MODEL_FILES,
+    exercises=(
+        Exercise("conv_block", "Ex1 conv_block", 15, probe_conv_block, check_conv_block,
+                 CONV_BLOCK_HINTS, functions=("conv_block",)),
+        Exercise("FCN8", "Ex2 FCN8 encoder", 15, probe_fcn8, check_fcn8, FCN8_HINTS,
+                 functions=("FCN8",)),
+        Exercise("fcn8_decoder", "Ex3 fcn8_decoder", 20, probe_decoder, check_decoder, DECODER_HINTS,
+                 functions=("fcn8_decoder",)),
+        Exercise("compile_model", "Ex4 compile the model", 10, probe_compile, check_compile,
+                 COMPILE_HINTS, functions=("compile_model",)),
+        Exercise("class_wise_metrics", "Ex5 class_wise_metrics", 10, probe_class_wise_metrics,
+                 check_class_wise_metrics, CLASS_WISE_HINTS, functions=("class_wise_metrics",)),
+        Exercise("trained_model", "Trained model on the hidden set", 30, probe_trained_model,
+                 check_trained_model, subject="the trained model", uses_reference=False,
+                 needs_model_file=True, params_factory=trained_model_params),
+    ),
+)
