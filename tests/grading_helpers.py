@@ -1,0 +1,69 @@
+"""Helpers for tests that grade real submissions through the engine (real workers, real TensorFlow)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from graders.engine.grading import Grader
+from graders.engine.registry import assignment
+from graders.engine.results import AssignmentResult
+from graders.engine.session import Limits
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "solutions"
+
+
+def solution_source(module: str = "c3w3_segmentation") -> str:
+    return (SOLUTIONS / f"{module}.py").read_text()
+
+
+def mutate(source: str, old: str, new: str) -> str:
+    """`source` with `old` replaced by `new` exactly once (so a mutant cannot silently miss)."""
+    count = source.count(old)
+    assert count == 1, f"expected one occurrence of {old!r}, found {count}"
+    return source.replace(old, new)
+
+
+def write_submission(folder: Path, code: str, module: str = "c3w3_segmentation") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{module}.py"
+    path.write_text(code)
+    return path
+
+
+def grade(path: os.PathLike | str, assignment_id: str = "c3w3", exercises: list[str] | None = None,
+          limits: Limits = Limits()) -> AssignmentResult:
+    """Grade in this process's trusted side (the worker is a real subprocess)."""
+    grader = Grader(assignment(assignment_id), path, limits)
+    try:
+        for exercise in grader.assignment.exercises:
+            if exercises is None or exercise.id in exercises:
+                grader.grade(exercise.id)
+    finally:
+        grader.close()
+    return grader.result
+
+
+def scores(result: AssignmentResult) -> dict[str, float]:
+    return {e.exercise: e.points for e in result.exercises}
+
+
+def feedback(result: AssignmentResult) -> dict[str, str]:
+    return {e.exercise: e.output_text() for e in result.exercises}
+
+
+def run_pytest(*args: str, cwd: Path = ROOT, timeout: float = 900) -> subprocess.CompletedProcess:
+    """A real `python -m pytest ...` run, as a learner types it."""
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def run_grader_json(submission: os.PathLike | str, tmp_path: Path, *extra: str) -> tuple[dict, subprocess.CompletedProcess]:
+    out = tmp_path / "results.json"
+    completed = run_pytest("graders/test_c3w3.py", "--submission", str(submission), "--grade-json", str(out), *extra)
+    assert out.exists(), completed.stdout + completed.stderr
+    return json.loads(out.read_text()), completed
