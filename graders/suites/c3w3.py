@@ -477,7 +477,8 @@ def probe_trained_model(submission, params) -> dict:
     keras = _keras()
     path = submission.model_file
     if path is None:
-        raise _fail(f"no trained model found: save it next to your code as {MODEL_FILES[0]} "
+        raise _fail(f"not implemented yet: no trained model file; train one with `python -m "
+                    f"exercises.c3w3_training`, or save yours next to your code as {MODEL_FILES[0]} "
                     f"(model.save('{MODEL_FILES[0]}')) or {MODEL_FILES[1]}")
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=True)
