@@ -23,8 +23,9 @@ class Submission:
     """What a probe sees of the learner's code."""
 
     def __init__(self, module: types.ModuleType, filename: str, model_file: str | None,
-                 reference_module: str):
+                 reference_module: str, line_labels: dict | None = None):
         self.module = module
+        self.line_labels = line_labels or {}  # "12" -> "cell 5, line 7" for notebooks
         self.filename = filename
         self.model_file = model_file
         self.reference_module = reference_module

@@ -191,7 +191,9 @@ class WorkerSession:
             worker.send({
                 "op": "load", "assignment": self.assignment_id, "module": self.submission.module,
                 "filename": self.submission.source.filename, "code": self.submission.source.code,
-                "skip_lines": sorted(self.skip_lines), "sys_path": self.submission.sys_path,
+                "skip_lines": sorted(self.skip_lines),
+                "line_labels": {str(k): v for k, v in self.submission.source.line_labels.items()},
+                "sys_path": self.submission.sys_path,
                 "model_file": self.submission.model_file, "reference_module": self.reference_module,
             })
             try:
@@ -203,7 +205,8 @@ class WorkerSession:
                     raise
                 self.skip_lines.add(line)
                 self.load_report.problems.append(
-                    f"line {line} {failure}; it was skipped and the rest of the file loaded")
+                    f"{self.submission.source.where(line)} {failure}; "
+                    "it was skipped and the rest of the file loaded")
                 continue
             if not reply.get("ok"):
                 self.load_report.error = reply.get("error", "the submission could not be loaded")

@@ -34,3 +34,8 @@ class SubmissionSource:
     code: str
     filename: str
     left_out: list[str] = field(default_factory=list)
+    line_labels: dict[int, str] = field(default_factory=dict)  # generated line -> "cell 5, line 7"
+
+    def where(self, line: int) -> str:
+        """How to name line `line` of `code` to the learner (notebooks speak of cells)."""
+        return self.line_labels.get(line, f"line {line}")

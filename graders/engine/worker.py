@@ -63,6 +63,7 @@ def load_module(request, emit) -> tuple[types.ModuleType, list[str]]:
     """Execute the submission statement by statement; return the module and what went wrong."""
     name, filename, code = request["module"], request["filename"], request["code"]
     skip = set(request.get("skip_lines", []))
+    labels = request.get("line_labels", {})
     module = types.ModuleType(name)
     module.__file__ = filename
     sys.modules[name] = module
@@ -73,23 +74,23 @@ def load_module(request, emit) -> tuple[types.ModuleType, list[str]]:
     except SyntaxError as error:
         raise ProbeFailure(f"{os.path.basename(filename)} does not parse: line {error.lineno}: {error.msg}")
     for statement, compiled in statements:
-        line = statement.lineno
-        if line in skip:
+        if statement.lineno in skip:
             continue
-        emit({"event": "line", "line": line})
+        emit({"event": "line", "line": statement.lineno})
+        line = labels.get(str(statement.lineno), f"line {statement.lineno}")
         try:
             exec(compiled, module.__dict__)
         except ImportError as error:
             if isinstance(statement, (ast.Import, ast.ImportFrom)):
                 for target in _bind_missing_imports(statement, module.__dict__, error):
-                    problems.append(f"line {line}: `{target}` cannot be imported here; "
+                    problems.append(f"{line}: `{target}` cannot be imported here; "
                                     "code that uses it cannot be graded")
             else:
-                problems.append(f"line {line} raised {_one_line(error)}")
+                problems.append(f"{line} raised {_one_line(error)}")
         except SystemExit:
-            problems.append(f"line {line} called sys.exit(); the rest of the file was still loaded")
+            problems.append(f"{line} called sys.exit(); the rest of the file was still loaded")
         except BaseException as error:  # the learner's error, reported, never fatal here
-            problems.append(f"line {line} raised {_one_line(error)}")
+            problems.append(f"{line} raised {_one_line(error)}")
     return module, problems
 
 
@@ -98,11 +99,11 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0][:300]}" if text else type(error).__name__
 
 
-def _where(error: BaseException, filename: str) -> str | None:
+def _where(error: BaseException, filename: str, labels: dict) -> str | None:
     line = None
     for frame, lineno in traceback.walk_tb(error.__traceback__):
         if frame.f_code.co_filename == filename:
-            line = f"line {lineno}, in {frame.f_code.co_name}"
+            line = f"{labels.get(str(lineno), f'line {lineno}')}, in {frame.f_code.co_name}"
     return line
 
 
@@ -118,7 +119,8 @@ def run_probe(exercise, submission: Submission, params: dict, notes: list[str]) 
     except ProbeFailure as failure:
         return {"status": "failed", "message": str(failure)}
     except Exception as error:  # the learner's code raised
-        return {"status": "error", "error": _one_line(error), "where": _where(error, submission.filename)}
+        return {"status": "error", "error": _one_line(error),
+                "where": _where(error, submission.filename, submission.line_labels)}
     observation.setdefault("status", "ok")
     observation["notes"] = sorted(set(notes))
     return observation
@@ -153,7 +155,7 @@ def serve(request_fd: int, reply_fd: int) -> None:
                 wire.send(reply_fd, {"ok": False, "error": str(failure)})
                 continue
             submission = Submission(module, request["filename"], request.get("model_file"),
-                                    request["reference_module"])
+                                    request["reference_module"], request.get("line_labels", {}))
             wire.send(reply_fd, {"ok": True, "problems": problems, "notes": sorted(set(notes))})
         elif op == "probe":
             exercise = suite.exercise(request["exercise"])

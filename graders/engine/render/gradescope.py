@@ -21,6 +21,10 @@ def gradescope_document(results: list[AssignmentResult]) -> dict:
                 "status": "passed" if exercise.passed else "failed",
             })
     notes = [p for r in results for p in r.load_problems]
+    for result in results:
+        if result.left_out:
+            notes.append(f"left out of the run ({len(result.left_out)} statements, not graded):")
+            notes += [f"  {item}" for item in result.left_out]
     document = {"score": round(sum(r.points for r in results if r.counts_for_grade), 2),
                 "tests": tests, "visibility": "visible"}
     if notes:
