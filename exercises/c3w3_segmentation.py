@@ -83,8 +83,8 @@ def compile_model(model):
     """Compile the segmentation model in place and return it.
 
     The labels are one-hot maps with 11 channels, so the loss is categorical
-    cross-entropy. The optimizer is yours to choose; SGD with Nesterov momentum
-    works well here.
+    cross-entropy. The optimizer is yours to choose: SGD with Nesterov momentum
+    works given many epochs; Adam gets there in far fewer, which matters on a CPU.
     """
     ### START CODE HERE ###
     raise NotImplementedError("compile_model")

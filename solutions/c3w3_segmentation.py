@@ -113,11 +113,11 @@ def compile_model(model):
     """Compile the segmentation model in place and return it.
 
     The labels are one-hot maps with 11 channels, so the loss is categorical
-    cross-entropy. The optimizer is yours to choose; SGD with Nesterov momentum
-    works well here.
+    cross-entropy. The optimizer is yours to choose: SGD with Nesterov momentum
+    works given many epochs; Adam gets there in far fewer, which matters on a CPU.
     """
-    sgd = tf.keras.optimizers.SGD(learning_rate=1e-2, momentum=0.9, nesterov=True)
-    model.compile(loss="categorical_crossentropy", optimizer=sgd, metrics=["accuracy"])
+    model.compile(loss="categorical_crossentropy", optimizer=tf.keras.optimizers.Adam(learning_rate=1e-3),
+                  metrics=["accuracy"])
     return model
 
 

@@ -1,0 +1,38 @@
+"""The learner stubs and the solutions agree everywhere except inside the code-here regions."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+from grading_helpers import ROOT
+
+MODULES = ["c3w3_segmentation"]
+
+
+def _parts(path):
+    tree = ast.parse(path.read_text())
+    functions, others = {}, []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            functions[node.name] = node
+        elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+            others.append(ast.dump(node))  # imports and constants; the module docstring may differ
+    return functions, others
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_stubs_keep_the_solutions_signatures_docstrings_and_constants(module):
+    stubs, stub_others = _parts(ROOT / "exercises" / f"{module}.py")
+    solutions, solution_others = _parts(ROOT / "solutions" / f"{module}.py")
+    assert stub_others == solution_others
+    assert list(stubs) == list(solutions)
+    for name, stub in stubs.items():
+        solution = solutions[name]
+        assert ast.dump(stub.args) == ast.dump(solution.args), name
+        assert ast.get_docstring(stub) == ast.get_docstring(solution), name
+        body = [ast.unparse(statement) for statement in stub.body[1:]]
+        assert body == [f"raise NotImplementedError({name!r})"], name
+        lines = (ROOT / "exercises" / f"{module}.py").read_text().splitlines()
+        source = "\n".join(lines[stub.lineno - 1:stub.end_lineno + 1])  # the END marker follows the body
+        assert "### START CODE HERE ###" in source and "### END CODE HERE ###" in source
