@@ -84,11 +84,19 @@ def test_shape_text():
 
 
 def test_layer_table_diff_marks_only_differing_rows():
-    row = lambda t, s, p: {"type": t, "output_shape": s, "params": p}
+    row = lambda t, s, p: {"type": t, "output_shape": s, "params": p, "config": {}}
     expected = [row("Conv2D", [None, 8, 8, 4], 40), row("LeakyReLU", [None, 8, 8, 4], 0),
                 row("MaxPooling2D", [None, 4, 4, 4], 0)]
     actual = [row("Conv2D", [None, 8, 8, 4], 40), row("ReLU", [None, 8, 8, 4], 0),
               row("MaxPooling2D", [None, 4, 4, 4], 0)]
     table, marked = compare.layer_table_diff(actual, expected)
     assert table[0][0] == "your layer" and marked == (2,)
-    assert table[2][0] == "ReLU" and table[2][3] == "LeakyReLU"
+    assert table[2][0] == "ReLU" and table[2][4] == "LeakyReLU"
+
+
+def test_settings_tell_layers_of_one_type_apart():
+    crop = {"type": "Cropping2D", "config": {"cropping": [[0, 0], [0, 12]]}}
+    conv = {"type": "Conv2D", "config": {"filters": 32, "kernel_size": [3, 3], "padding": "same",
+                                          "activation": "LeakyReLU", "use_bias": True}}
+    assert compare.settings_text(crop) == "cropping ((0, 0), (0, 12))"
+    assert compare.settings_text(conv) == "filters 32, kernel (3, 3), same, leaky_relu, bias"

@@ -46,8 +46,38 @@ def check_close(actual: float, expected: float, name: str, tolerance: float = 1e
     return False, f"{name} is {actual:.6g}, expected {expected:.6g}"
 
 
+_SETTING_NAMES = {"kernel_size": "kernel", "pool_size": "pool", "negative_slope": "slope"}
+
+
+def settings_text(row: dict) -> str:
+    """The settings that tell two layers of one type apart, briefly: 'kernel (3, 3), same, relu'."""
+    config = row.get("config", {})
+    parts = []
+    for key in ("filters", "units", "kernel_size", "pool_size", "strides", "padding", "cropping",
+                "activation", "use_bias", "rate", "negative_slope", "size"):
+        if key not in config or config[key] is None:
+            continue
+        value = config[key]
+        if key == "padding" and row["type"] not in ("ZeroPadding2D",):
+            parts.append(str(value))
+        elif key == "activation":
+            if value != "linear":
+                parts.append(activation_name(value))
+        elif key == "use_bias":
+            parts.append("bias" if value else "no bias")
+        else:
+            parts.append(f"{_SETTING_NAMES.get(key, key)} {_tuple_text(value)}")
+    return ", ".join(parts)
+
+
+def _tuple_text(value) -> str:
+    if isinstance(value, list):
+        return "(" + ", ".join(_tuple_text(v) for v in value) + ")"
+    return str(value)
+
+
 def _row_signature(row: dict) -> str:
-    return f"{row['type']}|{row['output_shape']}|{row['params']}"
+    return f"{row['type']}|{row['output_shape']}|{row['params']}|{settings_text(row)}"
 
 
 def layer_table_diff(actual: list[dict], expected: list[dict]) -> tuple[list[list[str]], tuple[int, ...]]:
@@ -57,10 +87,12 @@ def layer_table_diff(actual: list[dict], expected: list[dict]) -> tuple[list[lis
     """
     def cells(row):
         if row is None:
-            return ["", "", ""]
-        return [row["type"], shape_text(row["output_shape"]) if row["output_shape"] else "?", str(row["params"])]
+            return ["", "", "", ""]
+        shape = shape_text(row["output_shape"]) if row["output_shape"] else "?"
+        return [row["type"], shape, str(row["params"]), settings_text(row)]
 
-    header = ["your layer", "output shape", "params", "expected layer", "output shape", "params"]
+    header = ["your layer", "output shape", "params", "settings",
+              "expected layer", "output shape", "params", "settings"]
     table, marked = [header], []
     matcher = difflib.SequenceMatcher(a=[_row_signature(r) for r in actual],
                                       b=[_row_signature(r) for r in expected], autojunk=False)
