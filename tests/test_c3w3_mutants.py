@@ -109,7 +109,7 @@ MUTANTS = [
     _mutant("compile_model", (LOSS, 'loss="binary_crossentropy"'),
             "binary_crossentropy scores the 11 channels", id="compile-binary-loss"),
     # No hint in the table: the check itself asks for a metric and gives half the points.
-    _mutant("compile_model", (', metrics=["accuracy"]', ""),
+    _mutant("compile_model", (',\n                  metrics=["accuracy"]', ""),
             "add a metric", points=5.0, hint_in_table=False, id="compile-no-metrics"),
 
     # --- Exercise 5: class_wise_metrics ----------------------------------------------------
