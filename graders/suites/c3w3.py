@@ -6,6 +6,8 @@ run in the trusted process and see only the plain observations.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from graders.engine import compare
@@ -30,12 +32,17 @@ def _fail(message: str):
     return ProbeFailure(message)
 
 
+def _preprocess(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 64, 84) -> float32 (N, 64, 84, 1) in [-1, 1], the course's preprocessing."""
+    return np.asarray(images)[..., None].astype(np.float32) / 127.5 - 1.0
+
+
 def _dev_images(count: int) -> np.ndarray:
     """The first `count` public dev images, preprocessed as the course does."""
     from graders.data import m2nist
 
     images, _ = m2nist.load_split("dev")
-    return images[:count, :, :, None].astype(np.float32) / 127.5 - 1.0
+    return _preprocess(images[:count])
 
 
 def _keras_tensor(value, what: str):
@@ -366,7 +373,7 @@ def probe_compile(submission, params) -> dict:
         "metrics": [_name_of(m) for m in metrics],
     }
     images, labels = m2nist.load_split("dev")
-    x = images[:4, :, :, None].astype(np.float32) / 127.5 - 1.0
+    x = _preprocess(images[:4])
     y = m2nist.label_maps_to_one_hot(labels[:4]).astype(np.float32)
     try:
         values = model.evaluate(x, y, batch_size=4, verbose=0, return_dict=True)
@@ -492,7 +499,7 @@ def probe_trained_model(submission, params) -> dict:
     if len(model.outputs) != 1 or output_shape[1:] != [64, 84, N_CLASSES]:
         raise _fail(f"the model's output has shape {compare.shape_text(output_shape)}, expected "
                     f"(None, 64, 84, {N_CLASSES})")
-    images = np.asarray(params["images"])[:, :, :, None].astype(np.float32) / 127.5 - 1.0
+    images = _preprocess(params["images"])
     scores = model.predict(images, batch_size=50, verbose=0)
     return {"predictions": np.asarray(scores).argmax(-1).astype(np.uint8),
             "params": int(model.count_params())}
@@ -508,7 +515,9 @@ def class_wise_scores(labels: np.ndarray, predictions: np.ndarray) -> tuple[np.n
     return intersection / (areas - intersection + 1e-5), 2 * intersection / (areas + 1e-5)
 
 
+@functools.lru_cache(maxsize=1)
 def _hidden_set():
+    """The hidden images and labels, read once per process (the probe's inputs and the check's answers)."""
     from graders.data import m2nist
 
     return m2nist.load_split("hidden")
