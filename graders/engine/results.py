@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import base64
+from dataclasses import asdict, dataclass, field
 
 from .registry import Figure
 
@@ -46,3 +47,26 @@ class AssignmentResult:
     @property
     def max_points(self) -> float:
         return sum(e.max_points for e in self.exercises)
+
+
+def _figure_from_dict(data: dict) -> Figure:
+    png = data.get("png")
+    return Figure(caption=data["caption"], png=base64.b64decode(png) if png else None,
+                  table=data.get("table"), marked_rows=tuple(data.get("marked_rows", ())))
+
+
+def result_to_dict(result: AssignmentResult) -> dict:
+    """Plain JSON data (PNG bytes as base64), for stored results that a rerun can read back."""
+    data = asdict(result)
+    for exercise in data["exercises"]:
+        for figure in exercise["figures"]:
+            if figure["png"] is not None:
+                figure["png"] = base64.b64encode(figure["png"]).decode("ascii")
+            figure["marked_rows"] = list(figure["marked_rows"])
+    return data
+
+
+def result_from_dict(data: dict) -> AssignmentResult:
+    exercises = [ExerciseResult(**{**e, "figures": [_figure_from_dict(f) for f in e.get("figures", [])]})
+                 for e in data.get("exercises", [])]
+    return AssignmentResult(**{**data, "exercises": exercises})

@@ -92,11 +92,9 @@ def loads(data: bytes):
 
 def save(path: str | os.PathLike, value) -> None:
     """Write `value` to `path` atomically (a reader never sees half a file)."""
-    path = os.fspath(path)
-    temporary = f"{path}.tmp{os.getpid()}"
-    with open(temporary, "wb") as handle:
-        handle.write(dumps(value, compress=True))
-    os.replace(temporary, path)
+    from .files import atomic_write_bytes
+
+    atomic_write_bytes(path, dumps(value, compress=True))
 
 
 def load(path: str | os.PathLike):

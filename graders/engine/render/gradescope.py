@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 
+from ..files import atomic_write_text
 from ..results import AssignmentResult
 
 
@@ -33,8 +34,4 @@ def gradescope_document(results: list[AssignmentResult]) -> dict:
 
 
 def write_gradescope(path: str | os.PathLike, results: list[AssignmentResult]) -> None:
-    path = os.fspath(path)
-    temporary = f"{path}.tmp{os.getpid()}"
-    with open(temporary, "w") as handle:
-        json.dump(gradescope_document(results), handle, indent=2)
-    os.replace(temporary, path)
+    atomic_write_text(path, json.dumps(gradescope_document(results), indent=2))
