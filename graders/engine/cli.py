@@ -16,12 +16,57 @@ def _fixtures(args) -> int:
     return 0
 
 
+def _batch(args) -> int:
+    from pathlib import Path
+
+    from graders.batch.progress import Progress
+    from graders.batch.runner import BatchOptions, BatchRun
+
+    from .limits import MiB, Limits
+    from .sandbox import SandboxUnavailable
+
+    if args.executor == "dask" and not args.scheduler:
+        print("cvgrade batch: --executor dask needs --scheduler tcp://HOST:PORT", file=sys.stderr)
+        return 2
+    limits = Limits(probe_seconds=args.time_limit, memory_bytes=args.memory_limit * MiB)
+    options = BatchOptions(Path(args.submissions), args.assignment, Path(args.out), jobs=args.jobs,
+                           limits=limits, sandbox=args.sandbox, executor=args.executor,
+                           scheduler=args.scheduler, redo=args.redo, seed=args.seed)
+    try:
+        records = BatchRun(options, Progress()).run()
+    except (FileNotFoundError, KeyError, SandboxUnavailable) as error:
+        print(f"cvgrade batch: {error}", file=sys.stderr)
+        return 2
+    graded = sum(r.status == "graded" for r in records)
+    print(f"{graded} of {len(records)} learners graded; gradebook: {Path(args.out) / 'gradebook.csv'}, "
+          f"class summary: {Path(args.out) / 'summary.html'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cvgrade", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)
     fixtures = verbs.add_parser("fixtures", help="regenerate reference observations from solutions/")
     fixtures.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     fixtures.set_defaults(run=_fixtures)
+    batch = verbs.add_parser("batch", help="grade a folder of submissions (one entry per learner)")
+    batch.add_argument("submissions", help="folder with one .py, .ipynb, folder or .zip per learner")
+    batch.add_argument("--assignment", required=True, help="assignment id, e.g. c3w3")
+    batch.add_argument("--out", required=True, help="folder for the gradebook, reports and summary")
+    batch.add_argument("--jobs", type=int, default=2, help="learners graded at once (default 2)")
+    batch.add_argument("--time-limit", type=float, default=120.0, help="seconds per exercise (default 120)")
+    batch.add_argument("--memory-limit", type=int, default=4096, help="MiB per learner (default 4096)")
+    batch.add_argument("--sandbox", choices=("auto", "bubblewrap", "off"), default="auto",
+                       help="auto: bubblewrap when it works here, else off (the run says which "
+                            "protections are off)")
+    batch.add_argument("--executor", choices=("local", "dask"), default="local")
+    batch.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    batch.add_argument("--redo", action="store_true",
+                       help="grade everyone again (default: only learners without a result for "
+                            "their current files)")
+    batch.add_argument("--seed", type=int, help="probe seed (default: a secret one per run; the "
+                                                  "reports record it, so a regrade can reuse it)")
+    batch.set_defaults(run=_batch)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -6,14 +6,15 @@ worker session and the reference cache. Neither imports TensorFlow.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from .loading import load_submission
-from .references import load_reference
+from .references import load_reference, reference_source
 from .registry import Assignment, Exercise, Verdict
 from .results import AssignmentResult, ExerciseResult
 from .session import Limits, WorkerFailure, WorkerSession
-from .source import SubmissionError
+from .source import SubmissionError, SubmissionSource
 
 def judge(exercise: Exercise, observation: dict, reference: dict | None) -> tuple[Verdict, str]:
     """The verdict on one observation and its status word."""
@@ -54,11 +55,18 @@ class Grader:
     """Grades the exercises of one assignment for one submission, one at a time."""
 
     def __init__(self, assignment: Assignment, submission_path: str | os.PathLike,
-                 limits: Limits = Limits(), references: dict | None = None):
+                 limits: Limits = Limits(), references: dict | None = None,
+                 seed: int | None = None, isolate_model_files: bool = False, **session_options):
         self.assignment = assignment
         self.result = AssignmentResult(assignment.id, assignment.title, str(submission_path),
                                        counts_for_grade=assignment.counts_for_grade)
         self._references = references  # exercise id -> observation, for live references
+        self.seed = seed  # None: the seed the cached references were observed with
+        self._session_options = session_options
+        self._model_session: WorkerSession | None = None
+        # Batch grading judges a trained model in a worker that never ran the learner's code,
+        # so the code cannot patch Keras to predict the answers.
+        self.isolate_model_files = isolate_model_files
         self._setup_error: str | None = None
         self.session: WorkerSession | None = None
         try:
@@ -68,7 +76,8 @@ class Grader:
             return
         self.result.left_out = list(loaded.source.left_out)
         self.loaded = loaded
-        self.session = WorkerSession(assignment.id, loaded, limits)
+        self.session = WorkerSession(assignment.id, loaded, limits, reference_source(assignment),
+                                     **session_options)
         self.session.start()
 
     def reference(self, exercise: Exercise):
@@ -78,13 +87,28 @@ class Grader:
             return self._references[exercise.id]
         return load_reference(self.assignment.id, exercise.id)
 
+    def session_for(self, exercise: Exercise) -> WorkerSession:
+        if not (self.isolate_model_files and exercise.needs_model_file):
+            return self.session
+        if self._model_session is None:
+            model_only = dataclasses.replace(
+                self.loaded, source=SubmissionSource(code="", filename=self.loaded.source.filename))
+            self._model_session = WorkerSession(self.assignment.id, model_only, self.session.limits,
+                                                **self._session_options)
+        return self._model_session
+
+    @property
+    def peak_memory(self) -> int:
+        sessions = [s for s in (self.session, self._model_session) if s is not None]
+        return max([s.peak_memory for s in sessions], default=0)
+
     def grade(self, exercise_id: str) -> ExerciseResult:
         exercise = self.assignment.exercise(exercise_id)
         if self._setup_error:
             verdict, status, notes = Verdict.failed(self._setup_error), "error", []
         else:
             try:
-                observation = self.session.probe(exercise.id, exercise.probe_params())
+                observation = self.session_for(exercise).probe(exercise.id, exercise.probe_params(self.seed))
             except WorkerFailure as failure:
                 verdict = Verdict.failed(f"{exercise.named} could not be graded: it {failure}")
                 status, notes = "error", []
@@ -108,5 +132,6 @@ class Grader:
         return self.result
 
     def close(self) -> None:
-        if self.session is not None:
-            self.session.close()
+        for session in (self.session, self._model_session):
+            if session is not None:
+                session.close()

@@ -7,7 +7,6 @@ classes defined there would not be the ones a suite imports.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import types
 
 
@@ -23,12 +22,12 @@ class Submission:
     """What a probe sees of the learner's code."""
 
     def __init__(self, module: types.ModuleType, filename: str, model_file: str | None,
-                 reference_module: str, line_labels: dict | None = None):
+                 reference: types.ModuleType, line_labels: dict | None = None):
         self.module = module
         self.line_labels = line_labels or {}  # "12" -> "cell 5, line 7" for notebooks
         self.filename = filename
         self.model_file = model_file
-        self.reference_module = reference_module
+        self._reference = reference
 
     def function(self, name: str):
         value = self.module.__dict__.get(name)
@@ -39,7 +38,8 @@ class Submission:
         return value
 
     def reference(self, name: str):
-        return getattr(importlib.import_module(self.reference_module), name)
+        """A solution function the suite declared in `Assignment.reference_functions`."""
+        return getattr(self._reference, name)
 
     @contextlib.contextmanager
     def replaced(self, name: str, stand_in):

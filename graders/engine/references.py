@@ -7,6 +7,7 @@ never needs to import the solutions or TensorFlow. `regenerate` rebuilds them
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from . import wire
@@ -30,12 +31,36 @@ def load_reference(assignment_id: str, exercise_id: str):
     return wire.load(path)
 
 
+def reference_source(assignment: Assignment) -> str:
+    """The imports, constants and `reference_functions` of the solution module, as source.
+
+    Only these travel to a learner's worker (to stand in for a broken earlier
+    exercise); the rest of the solution stays on the trusted side."""
+    if not assignment.reference_functions:
+        return ""
+    path = SOLUTIONS / f"{assignment.module}.py"
+    code = path.read_text()
+    kept, found = [], set()
+    for node in ast.parse(code, str(path)).body:
+        constant = isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        wanted = isinstance(node, ast.FunctionDef) and node.name in assignment.reference_functions
+        if isinstance(node, (ast.Import, ast.ImportFrom)) or constant or wanted:
+            kept.append(ast.get_source_segment(code, node))
+            found.update([node.name] if wanted else [])
+    missing = set(assignment.reference_functions) - found
+    if missing:
+        raise LookupError(f"{path} defines no {', '.join(sorted(missing))}")
+    return "\n\n".join(kept) + "\n"
+
+
 def observe_solutions(assignment: Assignment, seed: int | None = None,
-                      limits: Limits = Limits()) -> dict[str, dict]:
+                      limits: Limits = Limits(), launch=None) -> dict[str, dict]:
     """Probe `solutions/` for every exercise that is judged against a reference."""
     from .loading import load_submission
 
-    session = WorkerSession(assignment.id, load_submission(SOLUTIONS, assignment), limits)
+    options = {"launch": launch} if launch else {}
+    session = WorkerSession(assignment.id, load_submission(SOLUTIONS, assignment), limits,
+                            reference_source(assignment), **options)
     observations = {}
     try:
         for exercise in assignment.exercises:

@@ -105,7 +105,8 @@ class Assignment:
     notebook_glob: str = "*.ipynb"
     steps: tuple[TopLevelStep, ...] = ()
     model_files: tuple[str, ...] = ()  # names a trained model file may have
-    stand_ins: dict[str, str] = field(default_factory=dict)  # function -> "module:attr"
+    reference_functions: tuple[str, ...] = ()  # solution functions probes call as stand-ins
+    hidden_data: tuple[str, ...] = ()  # files (from the project root) learner code must never see
     counts_for_grade: bool = True
 
     def exercise(self, exercise_id: str) -> Exercise:

@@ -10,7 +10,6 @@ that probe with a clear failure and starts a fresh worker for the next one.
 from __future__ import annotations
 
 import os
-import resource
 import select
 import signal
 import subprocess
@@ -21,18 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import wire
+from .limits import MiB, Limits, apply_kernel_limits, kernel_limits
 from .loading import LoadedSubmission
 
 ROOT = Path(__file__).resolve().parents[2]
-MiB = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Limits:
-    probe_seconds: float = 120.0
-    load_seconds: float = 120.0
-    start_seconds: float = 180.0  # importing TensorFlow on a cold machine
-    memory_bytes: int = 4096 * MiB
 
 
 class WorkerFailure(Exception):
@@ -46,42 +37,71 @@ class LoadReport:
     error: str | None = None  # the submission could not be loaded at all
 
 
-def _rss_bytes(pid: int) -> int:
+def memory_of(pid: int) -> tuple[int, int]:
+    """Resident and peak resident bytes of a process (0, 0 once it is gone)."""
+    values = {"VmRSS:": 0, "VmHWM:": 0}
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
+                key = line.split(":", 1)[0] + ":"
+                if key in values:
+                    values[key] = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
         pass
-    return 0
+    return values["VmRSS:"], values["VmHWM:"]
+
+
+class LocalProcess:
+    """A worker started as a fresh interpreter: it imports TensorFlow itself (seconds)."""
+
+    memory_check_seconds = 0.05
+
+    def __init__(self, limits: Limits, request_read: int, reply_write: int, log_fd: int):
+        values = kernel_limits(limits)
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONDONTWRITEBYTECODE="1",
+                   PYTHONPATH=str(ROOT), CUDA_VISIBLE_DEVICES="")
+        self._popen = subprocess.Popen(
+            [sys.executable, "-m", "graders.engine.worker", str(request_read), str(reply_write)],
+            pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL, stdout=log_fd,
+            stderr=subprocess.STDOUT, cwd=ROOT, env=env, start_new_session=True,
+            preexec_fn=lambda: apply_kernel_limits(values, with_processes=False))
+        self.pid = self._popen.pid
+
+    def poll(self) -> int | None:
+        return self._popen.poll()
+
+    def wait(self) -> int:
+        return self._popen.wait()
+
+    def memory(self) -> tuple[int, int]:
+        return memory_of(self.pid)
+
+    def kill(self) -> None:
+        if self._popen.poll() is None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._popen.wait()
 
 
 class _Worker:
     """One worker process and its two pipes."""
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, launch=LocalProcess):
         self.limits = limits
         request_read, self.request_fd = os.pipe()
         self.reply_fd, reply_write = os.pipe()
         self.log = tempfile.TemporaryFile()
-        address_space = limits.memory_bytes + 8192 * MiB  # TensorFlow reserves address space
-
-        def limit_child():
-            resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONDONTWRITEBYTECODE="1",
-                   PYTHONPATH=str(ROOT), CUDA_VISIBLE_DEVICES="")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "graders.engine.worker", str(request_read), str(reply_write)],
-            pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL, stdout=self.log,
-            stderr=subprocess.STDOUT, cwd=ROOT, env=env, preexec_fn=limit_child,
-            start_new_session=True)
-        os.close(request_read)
-        os.close(reply_write)
+        try:
+            self.process = launch(limits, request_read, reply_write, self.log.fileno())
+        finally:
+            os.close(request_read)
+            os.close(reply_write)
         self.ready = False
         self.last_line: int | None = None
+        self.peak_memory = 0
+        self._memory_checked = 0.0
 
     def send(self, message) -> None:
         try:
@@ -113,12 +133,17 @@ class _Worker:
                         on_event(message)
                     continue
                 return message
-            if _rss_bytes(self.process.pid) > self.limits.memory_bytes:
-                self.kill()
-                raise WorkerFailure(f"used more than the {self.limits.memory_bytes // MiB} MiB "
-                                    "memory limit and was stopped")
-            if self.process.poll() is not None:
-                raise WorkerFailure(self._death_reason())
+            now = time.monotonic()
+            if now - self._memory_checked >= self.process.memory_check_seconds:
+                self._memory_checked = now
+                resident, peak = self.process.memory()
+                self.peak_memory = max(self.peak_memory, peak, resident)
+                if resident > self.limits.memory_bytes:
+                    self.kill()
+                    raise WorkerFailure(f"used more than the {self.limits.memory_bytes // MiB} MiB "
+                                        "memory limit and was stopped")
+                if self.process.poll() is not None:
+                    raise WorkerFailure(self._death_reason())
 
     def _death_reason(self) -> str:
         code = self.process.wait()
@@ -126,6 +151,10 @@ class _Worker:
             name = signal.Signals(-code).name
             if -code == signal.SIGKILL:
                 return "was killed (SIGKILL), most likely for using too much memory"
+            if -code == signal.SIGXCPU:
+                return f"used more than its {self.limits.cpu_seconds} s of CPU time and was stopped"
+            if -code == signal.SIGXFSZ:
+                return f"wrote a file larger than the {self.limits.file_bytes // MiB} MiB limit"
             return f"crashed with signal {name}"
         if code == 0:
             return "ended the grading process (a call of os._exit or exit() from inside the code)"
@@ -145,12 +174,7 @@ class _Worker:
                 raise WorkerFailure(f"did not start properly: {message!r:.200}")
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.process.wait()
+        self.process.kill()
 
     def close(self) -> None:
         self.kill()
@@ -168,11 +192,14 @@ class WorkerSession:
     MAX_RESTARTS_AT_LOAD = 3
 
     def __init__(self, assignment_id: str, submission: LoadedSubmission, limits: Limits = Limits(),
-                 reference_module: str | None = None):
+                 reference_code: str = "", launch=LocalProcess, path_map=None):
         self.assignment_id = assignment_id
         self.submission = submission
         self.limits = limits
-        self.reference_module = reference_module or f"solutions.{submission.module}"
+        self.reference_code = reference_code  # the solution functions probes may stand in
+        self.launch = launch  # LocalProcess, or a fork server's spawn
+        self.path_map = path_map or (lambda path: path)  # host path -> the worker's view of it
+        self.peak_memory = 0
         self.skip_lines: set[int] = set()
         self.load_report = LoadReport()
         self._worker: _Worker | None = None
@@ -181,7 +208,7 @@ class WorkerSession:
     def start(self) -> None:
         """Start the worker now; it imports TensorFlow while the caller goes on."""
         if self._worker is None:
-            self._worker = _Worker(self.limits)
+            self._worker = _Worker(self.limits, self.launch)
 
     def _load(self) -> None:
         for _ in range(self.MAX_RESTARTS_AT_LOAD + 1):
@@ -193,8 +220,9 @@ class WorkerSession:
                 "filename": self.submission.source.filename, "code": self.submission.source.code,
                 "skip_lines": sorted(self.skip_lines),
                 "line_labels": {str(k): v for k, v in self.submission.source.line_labels.items()},
-                "sys_path": self.submission.sys_path,
-                "model_file": self.submission.model_file, "reference_module": self.reference_module,
+                "sys_path": [self.path_map(p) for p in self.submission.sys_path],
+                "model_file": self.submission.model_file and self.path_map(self.submission.model_file),
+                "reference_code": self.reference_code,
             })
             try:
                 reply = worker.receive(self.limits.load_seconds)
@@ -240,6 +268,7 @@ class WorkerSession:
 
     def _discard_worker(self) -> None:
         if self._worker is not None:
+            self.peak_memory = max(self.peak_memory, self._worker.peak_memory)
             self._worker.close()
         self._worker = None
         self._loaded = False

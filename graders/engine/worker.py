@@ -126,15 +126,32 @@ def run_probe(exercise, submission: Submission, params: dict, notes: list[str]) 
     return observation
 
 
-def serve(request_fd: int, reply_fd: int) -> None:
+def prepare() -> list[str]:
+    """Everything a worker needs before learner code: TensorFlow, the Keras 2 shims, the suites.
+    A fork server runs this once; each child it forks starts from here."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow  # noqa: F401  (imported before any learner code runs)
 
     from . import keras2
-    from .registry import assignment
+    from .registry import all_assignments
 
     notes: list[str] = []
     keras2.install(notes)
+    all_assignments()
+    return notes
+
+
+def reference_module(code: str) -> types.ModuleType:
+    """The solution functions a probe may stand in, sent as source by the trusted side, so the
+    worker needs no view of `solutions/`."""
+    module = types.ModuleType("cvgrade_reference")
+    exec(compile(code, "<reference>", "exec"), module.__dict__)
+    return module
+
+
+def serve(request_fd: int, reply_fd: int, notes: list[str]) -> None:
+    from .registry import assignment
+
     wire.send(reply_fd, {"ready": True})
     submission = suite = None
     while True:
@@ -150,12 +167,13 @@ def serve(request_fd: int, reply_fd: int) -> None:
                     sys.path.append(path)
             del notes[:]
             try:
+                reference = reference_module(request.get("reference_code", ""))
                 module, problems = load_module(request, lambda m: wire.send(reply_fd, m))
             except ProbeFailure as failure:
                 wire.send(reply_fd, {"ok": False, "error": str(failure)})
                 continue
             submission = Submission(module, request["filename"], request.get("model_file"),
-                                    request["reference_module"], request.get("line_labels", {}))
+                                    reference, request.get("line_labels", {}))
             wire.send(reply_fd, {"ok": True, "problems": problems, "notes": sorted(set(notes))})
         elif op == "probe":
             exercise = suite.exercise(request["exercise"])
@@ -170,4 +188,4 @@ def serve(request_fd: int, reply_fd: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), int(sys.argv[2]))
+    serve(int(sys.argv[1]), int(sys.argv[2]), prepare())

@@ -563,6 +563,8 @@ ASSIGNMENT = Assignment(
     notebook_glob="C3W3*.ipynb",
     steps=(TopLevelStep(function="compile_model", method="compile"),),
     model_files=MODEL_FILES,
+    reference_functions=("conv_block",),
+    hidden_data=("fixtures/c3w3/m2nist_hidden.npz",),
     exercises=(
         Exercise("conv_block", "Ex1 conv_block", 15, probe_conv_block, check_conv_block,
                  CONV_BLOCK_HINTS, functions=("conv_block",)),

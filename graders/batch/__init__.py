@@ -1,0 +1,1 @@
+"""cvgrade batch: grade many submissions in parallel, sandboxed and resumable."""

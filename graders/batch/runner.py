@@ -1,0 +1,283 @@
+"""`cvgrade batch`: grade a folder of submissions into a gradebook, reports and a class summary.
+
+The order of work, and why:
+1. Discover the learners and skip those already graded with the same content
+   (their record is on disk), so a killed run resumes where it stopped.
+2. Draw a secret seed for this run and observe `solutions/` with it in a
+   trusted worker outside the sandbox: seeded weights and random inputs that no
+   learner could know in advance, so copied reference observations are worth
+   nothing. This overlaps with the stations' fork servers importing TensorFlow.
+3. Grade each learner on a station (or on a Dask cluster); each finished
+   learner's record, report and results.json are written at once, atomically.
+4. Write the gradebook and the class summary from every record on disk.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import os
+import platform
+import queue
+import secrets
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from graders.engine import render
+from graders.engine.files import atomic_write_text
+from graders.engine.limits import Limits
+from graders.engine.references import FIXTURES, observe_solutions
+from graders.engine.registry import Assignment, all_assignments, assignment as find_assignment
+from graders.engine.render import LearnerRecord
+from graders.engine.results import result_from_dict, result_to_dict
+from graders.engine.sandbox import ROOT, UNCOVERED
+
+from .intake import Entry, discover, entry_digest
+from .progress import Progress
+
+RECORD_FORMAT = 1
+
+
+@dataclass
+class BatchOptions:
+    submissions: Path
+    assignment: str
+    out: Path
+    jobs: int = 2
+    limits: Limits = field(default_factory=Limits)
+    sandbox: str = "auto"  # auto | bubblewrap | off
+    executor: str = "local"  # local | dask
+    scheduler: str | None = None
+    redo: bool = False
+    seed: int | None = None  # None: a secret seed drawn for this run
+
+
+def hidden_paths(options: BatchOptions) -> list[Path]:
+    """What learner code must not see: answers, hidden sets, other learners, the output."""
+    paths = [ROOT / name for name in UNCOVERED]
+    paths += [ROOT / p for a in all_assignments() for p in a.hidden_data]
+    paths += [options.submissions.resolve(), options.out.resolve()]
+    return paths
+
+
+def learner_folder(out: Path, learner: str) -> Path:
+    return out / "learners" / learner
+
+
+def _record_to_dict(record: LearnerRecord, digest: str, run_info: dict) -> dict:
+    return {"format": RECORD_FORMAT, "learner": record.learner, "digest": digest,
+            "status": record.status, "reason": record.reason, "seconds": record.seconds,
+            "peak_memory_bytes": record.peak_memory_bytes, "run": run_info,
+            "result": result_to_dict(record.result) if record.result else None}
+
+
+def _record_from_dict(data: dict) -> LearnerRecord:
+    result = result_from_dict(data["result"]) if data.get("result") else None
+    return LearnerRecord(data["learner"], result, data["status"], data.get("reason", ""),
+                         data.get("seconds", 0.0), data.get("peak_memory_bytes", 0))
+
+
+def stored_record(out: Path, entry: Entry, digest: str, assignment_id: str) -> LearnerRecord | None:
+    """The record of an earlier run, if it graded this very content for this assignment."""
+    path = learner_folder(out, entry.learner) / "record.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("format") != RECORD_FORMAT or data.get("digest") != digest:
+        return None
+    if data.get("run", {}).get("assignment") != assignment_id:
+        return None
+    return _record_from_dict(data)
+
+
+def write_learner(out: Path, record: LearnerRecord, digest: str, run_info: dict) -> None:
+    """Report and results.json first, the record last: a record on disk means all three are."""
+    folder = learner_folder(out, record.learner)
+    render.write_learner_report(folder / "report.html", record, run_info)
+    results = [record.result] if record.result else []
+    if results:
+        render.write_gradescope(folder / "results.json", results)
+    else:
+        atomic_write_text(folder / "results.json", json.dumps(
+            {"score": 0, "output": f"not graded: {record.reason}", "tests": []}, indent=2))
+    atomic_write_text(folder / "record.json", json.dumps(_record_to_dict(record, digest, run_info)))
+
+
+def fixture_hashes(assignment: Assignment) -> dict[str, str]:
+    hashes = {}
+    folder = FIXTURES / assignment.id
+    for path in sorted(folder.rglob("*")) if folder.exists() else []:
+        if path.is_file():
+            hashes[str(path.relative_to(FIXTURES))] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return hashes
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def run_info(assignment: Assignment, seed: int, options: BatchOptions, protections: list[str]) -> dict:
+    """What a regrade needs to reproduce a result, flat strings for the reports."""
+    info = {"assignment": assignment.id, "seed": str(seed),
+            "graded at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "cvgrade": _version("cvgrade"), "tensorflow": _version("tensorflow-cpu"),
+            "keras": _version("keras"), "numpy": _version("numpy"),
+            "python": platform.python_version(),
+            "limits": (f"{options.limits.probe_seconds:g} s per exercise, "
+                       f"{options.limits.memory_bytes >> 20} MiB, {options.limits.cpu_seconds} s CPU, "
+                       f"{options.limits.processes} processes"),
+            "sandbox": options.sandbox}
+    info.update({f"fixture {name}": digest for name, digest in fixture_hashes(assignment).items()})
+    info.update({f"protection {i + 1}": line for i, line in enumerate(protections)})
+    return info
+
+
+class BatchRun:
+    def __init__(self, options: BatchOptions, progress: Progress | None = None):
+        self.options = options
+        self.assignment = find_assignment(options.assignment)
+        self.out = options.out.resolve()
+        self.progress = progress or Progress(quiet=True)
+        self.seed = options.seed if options.seed is not None else secrets.randbits(31)
+        self.records: dict[str, LearnerRecord] = {}
+
+    def plan(self) -> tuple[list[tuple[Entry, str]], list[tuple[Entry, str]]]:
+        """(to grade, already graded) with each entry's content digest."""
+        todo, done = [], []
+        for entry in discover(self.options.submissions):
+            digest = entry_digest(entry)
+            stored = None if self.options.redo else stored_record(self.out, entry, digest, self.assignment.id)
+            if stored is not None:
+                self.records[entry.learner] = stored
+                done.append((entry, digest))
+            else:
+                todo.append((entry, digest))
+        return todo, done
+
+    def run(self) -> list[LearnerRecord]:
+        if not self.options.submissions.is_dir():
+            raise FileNotFoundError(f"{self.options.submissions} is not a folder of submissions")
+        self.out.mkdir(parents=True, exist_ok=True)
+        todo, done = self.plan()
+        self.progress.start(len(todo) + len(done), already=len(done))
+        if todo:
+            if self.options.executor == "dask":
+                from .distributed import DaskExecutor as executor_class
+            else:
+                executor_class = LocalExecutor
+            executor = executor_class(self)
+            try:
+                executor.run(todo)
+            finally:
+                executor.close()
+        self.write_class_files()
+        self.progress.finish()
+        return [self.records[name] for name in sorted(self.records)]
+
+    def references(self, launch=None) -> dict:
+        return observe_solutions(self.assignment, self.seed, self.options.limits, launch)
+
+    def finished(self, entry: Entry, digest: str, record: LearnerRecord, info: dict) -> None:
+        write_learner(self.out, record, digest, info)
+        self.records[record.learner] = record
+        self.progress.advance(record)
+
+    def write_class_files(self) -> None:
+        records = [self.records[name] for name in sorted(self.records)]
+        exercises = self.assignment.exercises
+        render.write_gradebook(self.out / "gradebook.csv", [e.id for e in exercises], records)
+        info = self.run_info_for_summary()
+        render.write_summary(self.out / "summary.html", self.assignment.title,
+                             [(e.id, e.title, e.points) for e in exercises], records, info)
+
+    def run_info_for_summary(self) -> dict:
+        path = self.out / "run.json"
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            return {"assignment": self.assignment.id}
+
+    def record_run(self, protections: list[str]) -> dict:
+        info = run_info(self.assignment, self.seed, self.options, protections)
+        atomic_write_text(self.out / "run.json", json.dumps(info, indent=2))
+        return info
+
+
+class LocalExecutor:
+    """Stations on this machine, one thread each; the references are observed meanwhile."""
+
+    def __init__(self, batch: BatchRun):
+        from .station import Station
+
+        self.batch = batch
+        options = batch.options
+        hidden = hidden_paths(options)
+        stage_root = batch.out / ".stations"
+        self.stations = [Station(i, stage_root, options.sandbox, hidden, options.limits)
+                         for i in range(max(1, options.jobs))]
+        self.protections = self.stations[0].sandbox.report()
+        self.info = batch.record_run(self.protections)
+        batch.progress.note(f"sandbox: {self.stations[0].sandbox.kind}")
+        for line in self.protections:
+            batch.progress.note(f"  {line}")
+
+    def run(self, todo: list[tuple[Entry, str]]) -> None:
+        batch = self.batch
+        references: dict = {}
+        failure: list[BaseException] = []
+
+        def observe():
+            try:
+                references.update(batch.references())
+            except BaseException as error:  # reported below, before any learner is graded
+                failure.append(error)
+
+        observer = threading.Thread(target=observe, name="references")
+        observer.start()
+        free: queue.Queue = queue.Queue()
+        for station in self.stations:
+            free.put(station)
+        # Start the fork servers now: their TensorFlow import overlaps the references'.
+        with concurrent.futures.ThreadPoolExecutor(len(self.stations)) as pool:
+            list(pool.map(_try_start, self.stations))
+        observer.join()
+        if failure:
+            raise RuntimeError(f"the solutions could not be observed: {failure[0]}") from failure[0]
+
+        def grade(item):
+            entry, digest = item
+            station = free.get()
+            try:
+                record = station.grade(entry, batch.assignment, references, batch.seed)
+            finally:
+                free.put(station)
+            batch.finished(entry, digest, record, self.info)
+
+        with concurrent.futures.ThreadPoolExecutor(len(self.stations)) as pool:
+            for future in [pool.submit(grade, item) for item in todo]:
+                future.result()
+
+    def close(self) -> None:
+        for station in self.stations:
+            station.close()
+        try:
+            (self.batch.out / ".stations").rmdir()
+        except OSError:
+            pass
+
+
+def _try_start(station) -> None:
+    try:
+        station.ensure_server()
+    except Exception:  # noqa: BLE001 - retried, and reported per learner, by Station.grade
+        pass

@@ -1,0 +1,102 @@
+"""A grading station: one sandboxed fork server and the folder its current learner is staged in.
+
+A batch with `--jobs 2` holds two stations; each grades one learner at a time,
+so inside a station's sandbox there is never more than one learner's code (the
+server sweeps away whatever the previous one left running before the next
+starts). A station replaces its server when a submission manages to stop it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+from graders.engine.forkserver import ForkServer, ForkServerFailure
+from graders.engine.grading import Grader
+from graders.engine.limits import Limits
+from graders.engine.registry import Assignment
+from graders.engine.render import LearnerRecord
+from graders.engine.sandbox import Sandbox, make_sandbox
+
+from .intake import Entry, IntakeError, stage
+
+LEARNER_UID_BASE = 61000
+
+
+def learner_uid(index: int) -> int:
+    """A user id no one else on the machine uses, different per station (and per process)."""
+    return LEARNER_UID_BASE + (os.getpid() * 16 + index) % 4000
+
+
+class Station:
+    def __init__(self, index: int, stage_root: Path, sandbox_choice: str, hidden: list[Path],
+                 limits: Limits):
+        self.index = index
+        self.stage_dir = stage_root / f"station-{index}"
+        self.stage_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.stage_dir, 0o755)
+        self.limits = limits
+        self.sandbox: Sandbox = make_sandbox(sandbox_choice, hidden, self.stage_dir, learner_uid(index))
+        self.server: ForkServer | None = None
+        self.restarts = 0
+
+    def ensure_server(self) -> ForkServer:
+        if self.server is not None and not self.server.alive:
+            self.server.close()
+            self.server = None
+            self.restarts += 1
+        if self.server is None:
+            self.server = ForkServer(self.sandbox, self.limits.start_seconds)
+        return self.server
+
+    def _clear_stage(self) -> None:
+        for child in self.stage_dir.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+
+    def grade(self, entry: Entry, assignment: Assignment, references: dict, seed: int) -> LearnerRecord:
+        """Stage, grade every exercise, clean up; anything the submission does ends up in the record."""
+        started = time.monotonic()
+        self._clear_stage()
+        try:
+            staged = stage(entry, assignment, self.stage_dir / "learner")
+        except IntakeError as error:
+            return LearnerRecord(entry.learner, None, "refused", str(error),
+                                 seconds=time.monotonic() - started)
+        _open_to_workers(self.stage_dir)
+        try:
+            server = self.ensure_server()
+        except ForkServerFailure as failure:
+            return LearnerRecord(entry.learner, None, "error", f"the grading sandbox did not start: {failure}",
+                                 seconds=time.monotonic() - started)
+        grader = Grader(assignment, staged, self.limits, references=references, seed=seed,
+                        isolate_model_files=True, launch=server, path_map=self.sandbox.path_in_sandbox)
+        try:
+            result = grader.grade_all()
+        finally:
+            grader.close()
+            self._clear_stage()
+        result.submission = entry.learner
+        peak = grader.peak_memory
+        return LearnerRecord(entry.learner, result, "graded", seconds=time.monotonic() - started,
+                             peak_memory_bytes=peak)
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+        shutil.rmtree(self.stage_dir, ignore_errors=True)
+
+
+def _open_to_workers(folder: Path) -> None:
+    """Workers may run as another user: make the staged copy readable (never writable) to them."""
+    for directory, folders, files in os.walk(folder):
+        os.chmod(directory, 0o755)
+        for name in files:
+            path = os.path.join(directory, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o644)

@@ -1,0 +1,151 @@
+"""The trusted side of a fork server: start it (sandboxed), fork workers from it, replace it.
+
+A `ForkServer` is a `launch` for `WorkerSession`: instead of a fresh
+interpreter that spends seconds importing TensorFlow, each worker is a fork of a
+server that imported it once (`zygote.py`). One server serves one grading job at
+a time; a batch with two jobs holds two servers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from .limits import Limits, kernel_limits
+from .sandbox import ROOT, Sandbox
+
+MAX_MESSAGE = 1 << 16
+
+
+class ForkServerFailure(Exception):
+    """The fork server could not start or stopped answering; the message says why."""
+
+
+class ForkedProcess:
+    """A worker forked by the server: the same questions `LocalProcess` answers, asked of it."""
+
+    memory_check_seconds = 0.2
+
+    def __init__(self, server: "ForkServer", pid: int):
+        self.server = server
+        self.pid = pid  # in the server's process namespace
+        self._exit: int | None = None
+        self._memory = (0, 0)
+
+    def _status(self, op: str = "status") -> dict:
+        if self._exit is not None:
+            return {"exit": self._exit, "rss": 0, "peak": 0}
+        try:
+            status = self.server.call({"op": op, "pid": self.pid})
+        except ForkServerFailure:
+            status = {"exit": -9, "rss": 0, "peak": 0}  # the server and its children are gone
+        self._exit = status.get("exit")
+        return status
+
+    def poll(self) -> int | None:
+        return self._status()["exit"]
+
+    def wait(self) -> int:
+        deadline = time.monotonic() + 5
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                self.kill()
+                break
+            time.sleep(0.01)
+        return self._exit if self._exit is not None else -9
+
+    def memory(self) -> tuple[int, int]:
+        status = self._status()
+        self._memory = (status.get("rss", 0), max(status.get("peak", 0), self._memory[1]))
+        return self._memory
+
+    def kill(self) -> None:
+        status = self._status("kill")
+        if status.get("exit") is None:
+            self._exit = -9
+
+
+class ForkServer:
+    def __init__(self, sandbox: Sandbox, start_seconds: float = Limits.start_seconds):
+        self.sandbox = sandbox
+        self._lock = threading.Lock()
+        self.log = tempfile.TemporaryFile()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.control = ours
+        command = sandbox.prefix + [sys.executable, "-m", "graders.engine.zygote", str(theirs.fileno())]
+        environment = sandbox.environment if sandbox.kind == "off" else None
+        if environment is not None:
+            environment = dict(environment, PATH=os.environ.get("PATH", environment["PATH"]))
+        self.process = subprocess.Popen(
+            command, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=self.log,
+            stderr=subprocess.STDOUT, cwd=ROOT, env=environment, start_new_session=True)
+        theirs.close()
+        try:
+            hello = self._receive(start_seconds)
+        except ForkServerFailure:
+            self.close()
+            raise
+        if not hello.get("ready"):
+            self.close()
+            raise ForkServerFailure(f"the fork server did not start: {hello!r:.200}")
+
+    def _receive(self, seconds: float) -> dict:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            readable, _, _ = select.select([self.control], [], [], 0.1)
+            if readable:
+                data = self.control.recv(MAX_MESSAGE)
+                if data:
+                    return json.loads(data)
+                break
+            if self.process.poll() is not None:
+                break
+        raise ForkServerFailure(f"the fork server stopped ({self.process.poll()}): {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        self.log.seek(0)
+        return " | ".join(self.log.read()[-3000:].decode(errors="replace").strip().splitlines()[-4:])
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def call(self, message: dict, fds: tuple[int, ...] = ()) -> dict:
+        with self._lock:
+            if not self.alive:
+                raise ForkServerFailure("the fork server has stopped")
+            data = json.dumps(message).encode()
+            try:
+                if fds:
+                    socket.send_fds(self.control, [data], list(fds))
+                else:
+                    self.control.send(data)
+            except OSError as error:
+                raise ForkServerFailure(f"the fork server is unreachable: {error}") from None
+            return self._receive(30)
+
+    def __call__(self, limits: Limits, request_read: int, reply_write: int, log_fd: int) -> ForkedProcess:
+        """Fork a worker (the `launch` signature of `WorkerSession`)."""
+        reply = self.call({"op": "spawn", "rlimits": kernel_limits(limits),
+                           "uid": self.sandbox.learner_uid}, (request_read, reply_write, log_fd))
+        return ForkedProcess(self, reply["pid"])
+
+    def close(self) -> None:
+        if self.alive:
+            try:
+                self.control.send(json.dumps({"op": "exit"}).encode())
+                self.process.wait(5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        if self.alive:
+            self.process.kill()
+            self.process.wait()
+        self.control.close()
+        self.log.close()

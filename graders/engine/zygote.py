@@ -1,0 +1,200 @@
+"""The fork server: imports TensorFlow once, then forks one fresh worker per submission.
+
+Run as `python -m graders.engine.zygote CONTROL_FD` by `forkserver.py`, inside the
+sandbox when there is one. It never runs learner code itself, so every child
+starts from the same clean state and nothing of one learner reaches the next.
+
+Control messages are JSON over a SOCK_SEQPACKET socket (one message per
+packet); `spawn` carries the child's pipe and log descriptors with SCM_RIGHTS.
+The server is a child subreaper, so whatever a learner's code forks, double
+forks or daemonizes stays its descendant and `kill` can sweep it all away
+before the next learner's child starts.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import select
+import signal
+import shutil
+import socket
+import sys
+import tempfile
+import traceback
+
+from .limits import apply_kernel_limits
+
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+MAX_MESSAGE = 1 << 16
+
+
+def _prctl(option: int, value: int) -> None:
+    ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+
+
+def _descendants(root: int) -> list[int]:
+    """Every live process under `root`, read from /proc (children of children included)."""
+    parents = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                parents[int(name)] = int(fields[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = [], [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
+
+
+def _reap() -> dict[int, int]:
+    """Collect exited children; return pid -> exit code (negative: killed by that signal)."""
+    codes = {}
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return codes
+        if pid == 0:
+            return codes
+        codes[pid] = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
+def _run_child(request_fd: int, reply_fd: int, log_fd: int, message: dict, notes: list[str]) -> None:
+    """In the forked child: a new session, an empty folder, kernel limits, then the worker loop."""
+    os.setsid()
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    low, high = sorted((request_fd, reply_fd))
+    os.closerange(3, low)
+    os.closerange(low + 1, high)
+    os.closerange(high + 1, 1 << 16)
+    workdir = message["workdir"]
+    uid = message.get("uid")
+    if uid is not None:  # a user of its own: it cannot signal the server, and NPROC counts only it
+        os.chown(workdir, uid, uid)
+        _prctl(PR_SET_NO_NEW_PRIVS, 1)  # no set-uid program can hand root back
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    os.chdir(workdir)
+    os.environ["HOME"] = workdir
+    os.environ["TMPDIR"] = workdir
+    apply_kernel_limits(message["rlimits"], with_processes=uid is not None)
+    sys.stdout = os.fdopen(1, "w", buffering=1)
+    sys.stderr = os.fdopen(2, "w", buffering=1)
+    from .worker import serve
+
+    serve(request_fd, reply_fd, notes)
+
+
+class Zygote:
+    def __init__(self, control: socket.socket, notes: list[str]):
+        self.control = control
+        self.notes = notes
+        self.exits: dict[int, int] = {}  # pid -> exit code of children that ended
+        self.workdirs: dict[int, str] = {}  # pid -> its empty folder, removed at kill
+
+    def reply(self, message: dict, fds: list[int] = ()) -> None:
+        data = json.dumps(message).encode()
+        if fds:
+            socket.send_fds(self.control, [data], list(fds))
+        else:
+            self.control.send(data)
+
+    def spawn(self, message: dict, fds: list[int]) -> None:
+        request_fd, reply_fd, log_fd = fds
+        message["workdir"] = tempfile.mkdtemp(prefix="learner-")
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                self.control.close()
+                _run_child(request_fd, reply_fd, log_fd, message, self.notes)
+            except SystemExit:
+                pass
+            except BaseException:  # the worker's own failure, not the learner's: leave a trace
+                traceback.print_exc()
+                code = 70
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        self.workdirs[pid] = message["workdir"]
+        self.reply({"pid": pid})
+
+    def status(self, pid: int) -> dict:
+        self.exits.update(_reap())
+        resident = peak = 0
+        if pid not in self.exits:
+            from .session import memory_of
+
+            resident, peak = memory_of(pid)
+        return {"exit": self.exits.get(pid), "rss": resident, "peak": peak}
+
+    def sweep(self) -> int:
+        """SIGKILL every descendant until none is left (a fork bomb keeps forking meanwhile)."""
+        killed = 0
+        for _ in range(200):
+            victims = _descendants(os.getpid())
+            if not victims:
+                break
+            for pid in victims:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+                except ProcessLookupError:
+                    pass
+            self.exits.update(_reap())
+        self.exits.update(_reap())
+        return killed
+
+    def serve(self) -> None:
+        self.reply({"ready": True, "pid": os.getpid()})
+        while True:
+            readable, _, _ = select.select([self.control], [], [], 1.0)
+            if not readable:
+                self.exits.update(_reap())
+                continue
+            try:
+                data, fds, _, _ = socket.recv_fds(self.control, MAX_MESSAGE, 4)
+            except OSError:
+                return
+            if not data:
+                return  # the trusted side went away
+            message = json.loads(data)
+            op = message.get("op")
+            if op == "spawn":
+                self.spawn(message, fds)
+            elif op == "status":
+                self.reply(self.status(message["pid"]))
+            elif op == "kill":
+                killed = self.sweep()
+                shutil.rmtree(self.workdirs.pop(message["pid"], ""), ignore_errors=True)
+                self.reply({"killed": killed, **self.status(message["pid"])})
+            else:
+                self.sweep()
+                return
+
+
+def main(control_fd: int) -> None:
+    from .worker import prepare
+
+    notes = prepare()
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    _prctl(PR_SET_DUMPABLE, 0)  # a learner's child cannot ptrace or read the server's memory
+    control = socket.socket(fileno=control_fd)
+    Zygote(control, notes).serve()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

@@ -1,0 +1,306 @@
+"""Batch renderers: gradebook CSV, per-learner HTML report and the class summary page."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from graders.engine.registry import Figure
+from graders.engine.render import (LearnerRecord, gradebook_csv, histogram_bins, learner_report_html,
+                                   pass_rates, summary_html, write_gradebook, write_learner_report,
+                                   write_summary)
+from graders.engine.render.gradebook import guard_cell
+from graders.engine.render.summary import bin_edges, cohort_counts, frequent_feedback, slowest
+from graders.engine.results import AssignmentResult, ExerciseResult
+
+EXERCISES = [("ex1", "Encoder", 2.0), ("ex2", "Decoder", 3.0), ("ex3", "Model", 5.0)]
+EXERCISE_IDS = [e[0] for e in EXERCISES]
+PNG = b"\x89PNG\r\n\x1a\n fake picture bytes"
+SCRIPT = "<script>alert(1)</script>"
+FORMULA = '=HYPERLINK("x")'
+WRONG_FILTERS = "expected 64 filters, got 32"
+RUN_INFO = {"cvgrade": "0.1.0", "tensorflow": "2.21.0", "seed": "1234",
+            "fixture c3w3": "sha256:0123abcd", "sandbox": "no network <none> & no fork"}
+
+# (points, feedback, status) per exercise, in EXERCISES order
+_FULL = {"ex1": (2, "correct", "passed"), "ex2": (3, "correct", "passed"), "ex3": (5, "correct", "passed")}
+
+
+def _result(learner: str, outcomes: dict, figures: list[Figure] | None = None) -> AssignmentResult:
+    exercises = []
+    for exercise_id, title, maximum in EXERCISES:
+        points, feedback, status = outcomes.get(exercise_id, _FULL[exercise_id])
+        exercises.append(ExerciseResult("c3w3", exercise_id, title, float(points), maximum, feedback, status,
+                                        details=[f"detail for {exercise_id}"], notes=["Keras 2 spelling accepted"],
+                                        figures=list(figures or []) if exercise_id == "ex1" else []))
+    return AssignmentResult("c3w3", "Image segmentation", f"{learner}.ipynb", exercises,
+                            load_problems=["cell 4 printed to stderr"], left_out=["model.fit(...)"])
+
+
+def _records() -> list[LearnerRecord]:
+    return [
+        LearnerRecord("carol", _result("carol", {"ex1": (0, WRONG_FILTERS, "failed")}), "graded", seconds=4.0),
+        LearnerRecord("alice", _result("alice", {}), "graded", seconds=3.0, peak_memory_bytes=900 * 2**20),
+        LearnerRecord("bob", _result("bob", {"ex2": (1.5, "two of four layers differ", "partial"),
+                                             "ex3": (0, "the model has the wrong number of layers", "failed")}),
+                      "graded", seconds=12.5),
+        LearnerRecord(SCRIPT, _result("x", {"ex1": (0, WRONG_FILTERS, "failed"),
+                                           "ex2": (0, "<script>alert(2)</script> is not a layer", "failed"),
+                                           "ex3": (0, "not implemented", "not_implemented")},
+                                      figures=[Figure("<b>your mask</b>", png=PNG),
+                                               Figure("layers", table=[["layer", "yours"], ["conv", "<i>x</i>"]],
+                                                      marked_rows=(1,))]),
+                      "graded", seconds=7.0),
+        LearnerRecord(FORMULA, None, "refused", reason="-bad zip file", seconds=0.1),
+        LearnerRecord("dave", _result("dave", {"ex2": (0, "the function raised ZeroDivisionError", "error")}),
+                      "graded", seconds=30.0),
+        LearnerRecord("erin", None, "error", reason="the worker ran out of memory", seconds=60.0),
+    ]
+
+
+def _svgs(page: str) -> list[ET.Element]:
+    """Every inline SVG, parsed as XML: this also proves learner text in them is escaped."""
+    return [ET.fromstring(s) for s in re.findall(r"<svg.*?</svg>", page, flags=re.S)]
+
+
+def _texts(svg: ET.Element, css: str) -> list[str]:
+    return [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text") if t.get("class") == css]
+
+
+def _title(svg: ET.Element) -> str:
+    return svg.find("{http://www.w3.org/2000/svg}title").text
+
+
+# --- gradebook ---------------------------------------------------------------------------------
+
+def _gradebook_rows() -> list[dict]:
+    text = gradebook_csv(EXERCISE_IDS, _records())
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_gradebook_columns_and_order():
+    text = gradebook_csv(EXERCISE_IDS, _records())
+    header = next(csv.reader(io.StringIO(text)))
+    assert header == ["learner", "total", "ex1", "ex2", "ex3", "status", "reason"]
+    learners = [row["learner"] for row in _gradebook_rows()]
+    assert learners == [SCRIPT, "'" + FORMULA, "alice", "bob", "carol", "dave", "erin"]
+
+
+def test_gradebook_totals_cells_and_status():
+    rows = {row["learner"]: row for row in _gradebook_rows()}
+    assert rows["alice"] == {"learner": "alice", "total": "10", "ex1": "2", "ex2": "3", "ex3": "5",
+                             "status": "graded", "reason": ""}
+    assert (rows["bob"]["total"], rows["bob"]["ex2"], rows["bob"]["ex3"]) == ("3.5", "1.5", "0")
+    assert rows["carol"]["total"] == "8"
+    assert rows[SCRIPT]["total"] == "0"
+    assert rows["dave"]["status"] == "graded (with errors)"
+    assert rows["dave"]["total"] == "7"
+    refused = rows["'" + FORMULA]
+    assert (refused["total"], refused["ex1"], refused["ex2"], refused["ex3"]) == ("0", "", "", "")
+    assert refused["status"] == "refused"
+    assert rows["erin"]["status"] == "error"
+    assert rows["erin"]["reason"] == "the worker ran out of memory"
+
+
+def test_gradebook_guards_learner_text_against_formulas():
+    rows = {row["learner"]: row for row in _gradebook_rows()}
+    refused = rows["'" + FORMULA]
+    assert refused["reason"] == "'-bad zip file"
+    for row in rows.values():
+        for column in ("learner", "reason"):
+            assert not row[column].startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_guard_cell_quotes_formula_starts(text):
+    assert guard_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["alice", "1.5", "", "a=b", "'quoted"])
+def test_guard_cell_leaves_plain_text(text):
+    assert guard_cell(text) == text
+
+
+# --- learner report ----------------------------------------------------------------------------
+
+def test_report_is_standalone_and_escapes_learner_text():
+    record = next(r for r in _records() if r.learner == SCRIPT)
+    page = learner_report_html(record, RUN_INFO)
+    assert page.startswith("<!doctype html>")
+    assert "<script" not in page.lower()
+    assert "http://" not in page and "https://" not in page
+    assert f"<title>{html.escape(SCRIPT)}: c3w3 Image segmentation</title>" in page
+    assert html.escape("<script>alert(2)</script> is not a layer") in page
+    assert html.escape("<b>your mask</b>") in page
+    assert "&lt;i&gt;x&lt;/i&gt;" in page
+
+
+def test_report_shows_feedback_figures_problems_and_reproducibility():
+    record = next(r for r in _records() if r.learner == SCRIPT)
+    page = learner_report_html(record, RUN_INFO)
+    assert WRONG_FILTERS in page
+    assert "not implemented" in page
+    assert "detail for ex2" in page and "Keras 2 spelling accepted" in page
+    assert f'src="data:image/png;base64,{base64.b64encode(PNG).decode()}"' in page
+    assert "cell 4 printed to stderr" in page and "model.fit(...)" in page
+    for section in ("exercise-ex1", "exercise-ex2", "exercise-ex3"):
+        assert f'id="{section}"' in page
+    table = page[page.index('class="cvg reproducibility"'):]
+    for key, value in RUN_INFO.items():
+        assert f"<th>{html.escape(key)}</th><td>{html.escape(value)}</td>" in table
+
+
+def test_report_for_a_refused_learner_says_why():
+    record = next(r for r in _records() if r.status == "refused")
+    page = learner_report_html(record, RUN_INFO)
+    assert page.startswith("<!doctype html>")
+    assert html.escape(FORMULA) in page
+    assert "could not be graded: -bad zip file" in page
+    assert 'class="cvg reproducibility"' in page
+
+
+def test_report_shows_the_run_cost():
+    record = next(r for r in _records() if r.learner == "alice")
+    page = learner_report_html(record, RUN_INFO)
+    assert "Grading took 3.0 s, peak memory 900 MiB." in page
+    assert "<b>10 / 10</b>" in page
+
+
+# --- summary statistics ------------------------------------------------------------------------
+
+def test_histogram_bins_of_the_cohort():
+    # graded totals: alice 10, bob 3.5, carol 8, <script> 0, dave 7
+    assert histogram_bins([10, 3.5, 8, 0, 7], 10) == [1, 0, 0, 1, 0, 0, 0, 1, 1, 1]
+    assert bin_edges(10, 10) == [float(i) for i in range(11)]
+
+
+@st.composite
+def _scores_and_maximum(draw):
+    maximum = draw(st.floats(min_value=0.01, max_value=1000, allow_nan=False))
+    scores = draw(st.lists(st.floats(min_value=0, max_value=maximum), max_size=50))
+    return scores + [maximum, 0.0], maximum
+
+
+@given(_scores_and_maximum(), st.integers(min_value=1, max_value=20))
+def test_histogram_counts_every_score_once_in_its_bin(scores_and_maximum, bins):
+    scores, maximum = scores_and_maximum
+    counts = histogram_bins(scores, maximum, bins)
+    assert len(counts) == bins
+    assert sum(counts) == len(scores)
+    edges = bin_edges(maximum, bins)
+    slack = 1e-9 * maximum
+    for score in scores:
+        single = histogram_bins([score], maximum, bins)
+        assert sorted(single) == [0] * (bins - 1) + [1]
+        index = single.index(1)
+        assert edges[index] - slack <= score <= edges[index + 1] + slack
+    assert histogram_bins([maximum], maximum, bins)[-1] == 1
+
+
+def test_histogram_bins_puts_stray_scores_in_the_end_bins():
+    assert histogram_bins([-1, 11], 10, 10) == [1] + [0] * 8 + [1]
+    assert histogram_bins([0, 0], 0, 4) == [2, 0, 0, 0]
+
+
+def test_pass_rates_count_full_points_among_graded_learners():
+    rates = pass_rates(EXERCISE_IDS, _records())
+    # graded: alice, bob, carol, <script>, dave
+    assert rates == pytest.approx({"ex1": 3 / 5, "ex2": 2 / 5, "ex3": 3 / 5})
+    assert pass_rates(EXERCISE_IDS, []) == {"ex1": 0.0, "ex2": 0.0, "ex3": 0.0}
+
+
+def test_frequent_feedback_and_slowest():
+    feedback = frequent_feedback(_records())
+    assert feedback[0] == ("ex1", WRONG_FILTERS, 2)
+    assert all(count == 1 for _, _, count in feedback[1:])
+    assert ("ex2", "two of four layers differ", 1) in feedback
+    assert all(sentence != "correct" for _, sentence, _ in feedback)
+    assert slowest(_records(), top=3) == [("erin", 60.0), ("dave", 30.0), ("bob", 12.5)]
+
+
+def test_cohort_counts():
+    counts = cohort_counts(_records())
+    assert counts["learners"] == "7"
+    assert counts["graded"] == "5"
+    assert counts["refused"] == "1"
+    assert counts["errors"] == "1"
+    assert counts["graded with an exercise error"] == "1"
+    assert counts["mean total"] == "5.70"
+    assert counts["median total"] == "7"
+
+
+# --- summary page ------------------------------------------------------------------------------
+
+def _summary() -> str:
+    return summary_html("c3w3: <class> of 2025", EXERCISES, _records(), RUN_INFO)
+
+
+def test_summary_page_is_standalone_and_escaped():
+    page = _summary()
+    assert page.startswith("<!doctype html>")
+    assert "<script" not in page.lower()
+    assert "matplotlib" not in page
+    assert "&lt;class&gt;" in page
+    assert html.escape(SCRIPT) in page
+
+
+def test_summary_histogram_counts_add_up_to_graded_learners():
+    svgs = {_title(svg): svg for svg in _svgs(_summary())}
+    histogram = svgs["Histogram of total scores of graded learners"]
+    counts = [int(t) for t in _texts(histogram, "count")]
+    assert len(counts) == 10
+    assert sum(counts) == 5
+    assert counts[-1] == 1  # alice's full score
+
+
+def test_summary_pass_rates_and_slowest_are_labelled():
+    svgs = {_title(svg): svg for svg in _svgs(_summary())}
+    rates = svgs["Pass rate per exercise"]
+    assert _texts(rates, "label") == ["ex1: Encoder", "ex2: Decoder", "ex3: Model"]
+    assert _texts(rates, "value") == ["60%", "40%", "60%"]
+    slow = svgs["Slowest submissions (seconds)"]
+    labels = _texts(slow, "label")
+    assert labels[:3] == ["erin", "dave", "bob"]
+    assert SCRIPT in labels  # escaped in the markup, the plain id once parsed
+    assert _texts(slow, "value")[:3] == ["60.0 s", "30.0 s", "12.5 s"]
+
+
+def test_summary_tables():
+    page = _summary()
+    assert f"<td>ex1: Encoder</td><td>{WRONG_FILTERS}</td><td>2</td>" in page
+    not_graded = page[page.index('class="cvg not-graded"'):]
+    assert "the worker ran out of memory" in not_graded and "-bad zip file" in not_graded
+    assert "<th>learners</th><td>7</td>" in page
+    assert "<th>median total</th><td>7</td>" in page
+    assert 'class="cvg reproducibility"' in page
+
+
+def test_summary_of_an_empty_batch():
+    page = summary_html("empty", EXERCISES, [], {})
+    histogram = next(svg for svg in _svgs(page) if _title(svg).startswith("Histogram"))
+    assert sum(int(t) for t in _texts(histogram, "count")) == 0
+    assert "<th>mean total</th><td>-</td>" in page
+
+
+# --- files -------------------------------------------------------------------------------------
+
+def test_write_functions_produce_files(tmp_path):
+    records = _records()
+    write_gradebook(tmp_path / "gradebook.csv", EXERCISE_IDS, records)
+    write_summary(tmp_path / "summary.html", "c3w3", EXERCISES, records, RUN_INFO)
+    write_learner_report(tmp_path / "alice" / "report.html", records[1], RUN_INFO)
+    assert (tmp_path / "gradebook.csv").read_bytes().decode("utf-8") == gradebook_csv(EXERCISE_IDS, records)
+    assert (tmp_path / "summary.html").read_text(encoding="utf-8") == summary_html("c3w3", EXERCISES, records,
+                                                                                  RUN_INFO)
+    assert (tmp_path / "alice" / "report.html").read_text(encoding="utf-8") == learner_report_html(records[1],
+                                                                                                  RUN_INFO)
+    leftovers = [p.name for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []
