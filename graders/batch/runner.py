@@ -58,12 +58,16 @@ class BatchOptions:
     seed: int | None = None  # None: a secret seed drawn for this run
 
 
-def hidden_paths(options: BatchOptions) -> list[Path]:
-    """What learner code must not see: answers, hidden sets, other learners, the output."""
+def hidden_paths_on_this_machine(extra: list[Path]) -> list[Path]:
+    """What learner code must not see: answers, hidden sets, and the `extra` folders."""
     paths = [ROOT / name for name in UNCOVERED]
     paths += [ROOT / p for a in all_assignments() for p in a.hidden_data]
-    paths += [options.submissions.resolve(), options.out.resolve()]
-    return paths
+    return paths + [p.resolve() for p in extra]
+
+
+def hidden_paths(options: BatchOptions) -> list[Path]:
+    """... and, for a local run, the submissions (other learners) and the output folder."""
+    return hidden_paths_on_this_machine([options.submissions, options.out])
 
 
 def learner_folder(out: Path, learner: str) -> Path:
@@ -77,7 +81,7 @@ def _record_to_dict(record: LearnerRecord, digest: str, run_info: dict) -> dict:
             "result": result_to_dict(record.result) if record.result else None}
 
 
-def _record_from_dict(data: dict) -> LearnerRecord:
+def record_from_dict(data: dict) -> LearnerRecord:
     result = result_from_dict(data["result"]) if data.get("result") else None
     return LearnerRecord(data["learner"], result, data["status"], data.get("reason", ""),
                          data.get("seconds", 0.0), data.get("peak_memory_bytes", 0))
@@ -94,7 +98,7 @@ def stored_record(out: Path, entry: Entry, digest: str, assignment_id: str) -> L
         return None
     if data.get("run", {}).get("assignment") != assignment_id:
         return None
-    return _record_from_dict(data)
+    return record_from_dict(data)
 
 
 def write_learner(out: Path, record: LearnerRecord, digest: str, run_info: dict) -> None:
@@ -247,9 +251,8 @@ class LocalExecutor:
         free: queue.Queue = queue.Queue()
         for station in self.stations:
             free.put(station)
-        # Start the fork servers now: their TensorFlow import overlaps the references'.
-        with concurrent.futures.ThreadPoolExecutor(len(self.stations)) as pool:
-            list(pool.map(_try_start, self.stations))
+        for station in self.stations:  # their TensorFlow import overlaps the references'
+            _try_start(station)
         observer.join()
         if failure:
             raise RuntimeError(f"the solutions could not be observed: {failure[0]}") from failure[0]

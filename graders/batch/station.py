@@ -70,6 +70,7 @@ class Station:
         _open_to_workers(self.stage_dir)
         try:
             server = self.ensure_server()
+            server.wait_ready()
         except ForkServerFailure as failure:
             return LearnerRecord(entry.learner, None, "error", f"the grading sandbox did not start: {failure}",
                                  seconds=time.monotonic() - started)

@@ -20,11 +20,12 @@ import time
 
 from .limits import Limits, kernel_limits
 from .sandbox import ROOT, Sandbox
+from .session import WorkerFailure
 
 MAX_MESSAGE = 1 << 16
 
 
-class ForkServerFailure(Exception):
+class ForkServerFailure(WorkerFailure):
     """The fork server could not start or stopped answering; the message says why."""
 
 
@@ -73,6 +74,9 @@ class ForkedProcess:
 
 
 class ForkServer:
+    """Note: bubblewrap's --die-with-parent ends the server when the *thread* that started it
+    ends, so start servers from a thread that lives as long as they are used."""
+
     def __init__(self, sandbox: Sandbox, start_seconds: float = Limits.start_seconds):
         self.sandbox = sandbox
         self._lock = threading.Lock()
@@ -87,14 +91,18 @@ class ForkServer:
             command, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=self.log,
             stderr=subprocess.STDOUT, cwd=ROOT, env=environment, start_new_session=True)
         theirs.close()
-        try:
-            hello = self._receive(start_seconds)
-        except ForkServerFailure:
-            self.close()
-            raise
+        self.start_seconds = start_seconds
+        self._ready = False
+
+    def wait_ready(self) -> None:
+        """Block until the server has imported TensorFlow. Starting does not wait, so several
+        servers (and the caller) work at once."""
+        if self._ready:
+            return
+        hello = self._receive(self.start_seconds)
         if not hello.get("ready"):
-            self.close()
             raise ForkServerFailure(f"the fork server did not start: {hello!r:.200}")
+        self._ready = True
 
     def _receive(self, seconds: float) -> dict:
         deadline = time.monotonic() + seconds
@@ -119,6 +127,7 @@ class ForkServer:
 
     def call(self, message: dict, fds: tuple[int, ...] = ()) -> dict:
         with self._lock:
+            self.wait_ready()
             if not self.alive:
                 raise ForkServerFailure("the fork server has stopped")
             data = json.dumps(message).encode()

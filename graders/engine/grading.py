@@ -78,7 +78,10 @@ class Grader:
         self.loaded = loaded
         self.session = WorkerSession(assignment.id, loaded, limits, reference_source(assignment),
                                      **session_options)
-        self.session.start()
+        try:
+            self.session.start()
+        except WorkerFailure:
+            pass  # started again, and reported, at the first probe
 
     def reference(self, exercise: Exercise):
         if not exercise.uses_reference:
