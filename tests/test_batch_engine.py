@@ -1,0 +1,203 @@
+"""The batch machinery itself: stations, fork servers, the sandbox, the Dask executor, progress."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from graders.batch.intake import Entry
+from graders.batch.progress import clock, progress_line
+from graders.batch.station import Station
+from graders.engine.limits import Limits
+from graders.engine.references import load_reference
+from graders.engine.registry import assignment
+from graders.engine.sandbox import SandboxUnavailable, bubblewrap_works, make_sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = (ROOT / "solutions" / "c3w3_segmentation.py").read_text()
+STUBS = (ROOT / "exercises" / "c3w3_segmentation.py").read_text()
+C3W3 = assignment("c3w3")
+HONEST = {"conv_block": 15, "FCN8": 15, "fcn8_decoder": 20, "compile_model": 10,
+          "class_wise_metrics": 10, "trained_model": 0}
+needs_bubblewrap = pytest.mark.skipif(bubblewrap_works() is not None, reason="bubblewrap is not usable here")
+
+
+def _entry(folder: Path, learner: str, code: str) -> Entry:
+    path = folder / f"{learner}.py"
+    path.write_text(code)
+    return Entry(learner, (path,), "py")
+
+
+def _references() -> dict:
+    return {e.id: load_reference("c3w3", e.id) for e in C3W3.exercises if e.uses_reference}
+
+
+def _uid_processes(uid: int) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "uid=,pid=,args="], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if line.split()[0] == str(uid)]
+
+
+@pytest.fixture(scope="module")
+def station(tmp_path_factory):
+    hidden = [ROOT / "solutions", ROOT / ".git", ROOT / "fixtures" / "c3w3" / "m2nist_hidden.npz"]
+    station = Station(0, tmp_path_factory.mktemp("stations"), "auto", hidden, Limits(probe_seconds=30))
+    yield station
+    station.close()
+
+
+def test_no_state_reaches_the_next_learner(station, tmp_path):
+    """A learner who breaks Keras and numpy for the whole process is followed by an honest one on
+    the same fork server: the honest one is graded from a clean fork."""
+    saboteur = STUBS + (
+        "\nimport numpy, tensorflow\n"
+        "tensorflow.keras.layers.Conv2D = None\n"
+        "numpy.concatenate = lambda *a, **k: 1 / 0\n"
+        "import graders.engine.modelprobe as mp\nmp.seed_weights = lambda *a, **k: None\n")
+    first = station.grade(_entry(tmp_path, "saboteur", saboteur), C3W3, _references(), 0)
+    second = station.grade(_entry(tmp_path, "honest", SOLUTION), C3W3, _references(), 0)
+    assert first.status == "graded" and first.result.points == 0
+    assert {e.exercise: e.points for e in second.result.exercises} == HONEST
+
+
+@needs_bubblewrap
+def test_what_a_learner_leaves_running_is_swept(station, tmp_path):
+    """A daemon (double fork, new session) started at import does not outlive its learner."""
+    daemon = SOLUTION + (
+        "\nimport os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        time.sleep(600)\n"
+        "    os._exit(0)\n")
+    record = station.grade(_entry(tmp_path, "daemon", daemon), C3W3, _references(), 0)
+    assert record.status == "graded"
+    uid = station.sandbox.learner_uid
+    if uid is not None:
+        assert _uid_processes(uid) == []
+
+
+@needs_bubblewrap
+def test_sandbox_hides_the_answers_and_the_network(station, tmp_path):
+    """Honest code that happens to look around: the solutions folder is empty, the hidden set
+    unreadable, the network unreachable, the repository read-only."""
+    probe = SOLUTION + (
+        "\nimport os, socket\n"
+        f"SEEN_SOLUTIONS = os.listdir({str(ROOT / 'solutions')!r})\n"
+        f"HIDDEN_SIZE = os.path.getsize({str(ROOT / 'fixtures/c3w3/m2nist_hidden.npz')!r})\n"
+        "try:\n"
+        "    socket.create_connection(('pypi.org', 443), timeout=3)\n"
+        "    NETWORK = True\n"
+        "except OSError:\n"
+        "    NETWORK = False\n"
+        "try:\n"
+        f"    open({str(ROOT / 'graders' / 'sandbox-was-here')!r}, 'w')\n"
+        "    WROTE = True\n"
+        "except OSError:\n"
+        "    WROTE = False\n"
+        "assert SEEN_SOLUTIONS == [] and HIDDEN_SIZE == 0 and not NETWORK and not WROTE, "
+        "(SEEN_SOLUTIONS, HIDDEN_SIZE, NETWORK, WROTE)\n")
+    record = station.grade(_entry(tmp_path, "looker", probe), C3W3, _references(), 0)
+    assert record.result.load_problems == []
+    assert not (ROOT / "graders" / "sandbox-was-here").exists()
+
+
+def test_without_bubblewrap_the_run_says_what_is_off(monkeypatch, tmp_path):
+    off = make_sandbox("off", [], None, None)
+    assert off.kind == "off"
+    assert all(line.startswith("OFF") for line in off.report())
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on this PATH
+    assert make_sandbox("auto", [], None, 61000).kind == "off"
+    with pytest.raises(SandboxUnavailable, match="bubblewrap"):
+        make_sandbox("bubblewrap", [], None, 61000)
+
+
+def test_progress_line():
+    assert clock(3725) == "1:02:05"
+    line = progress_line(done=10, total=40, refused=1, errors=2, elapsed=20.0, graded_now=10, width=8)
+    assert line.startswith("[##......] 10/40 done (1 refused, 2 errors)")
+    assert "about 0:01:00 left" in line
+    assert "left" not in progress_line(40, 40, 0, 0, 80.0, 40)
+
+
+# --- Dask: a scheduler and a worker on loopback, as the README starts them -----------------
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _batch(submissions: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "graders.engine.cli", "batch", str(submissions),
+                           "--assignment", "c3w3", "--out", str(out), "--seed", "11", *extra],
+                          capture_output=True, text=True, cwd=ROOT, timeout=900)
+
+
+def _gradebook(out: Path) -> list[dict]:
+    with open(out / "gradebook.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory):
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    logs = tmp_path_factory.mktemp("dask")
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    scheduler = subprocess.Popen(dask + ["--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                                 env=env, stdout=open(logs / "scheduler.log", "w"), stderr=subprocess.STDOUT)
+    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", f"tcp://127.0.0.1:{port}",
+                               "--nthreads", "2", "--nworkers", "1", "--no-dashboard"],
+                              env=env, stdout=open(logs / "worker.log", "w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and "Registered to" not in (logs / "worker.log").read_text():
+        time.sleep(0.5)
+    yield f"tcp://127.0.0.1:{port}"
+    for process in (worker, scheduler):
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_dask_cluster_grades_like_a_local_run(dask_cluster, tmp_path):
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    (submissions / "ada.py").write_text(SOLUTION)
+    (submissions / "ben.py").write_text(STUBS)
+    (submissions / "cy.pdf").write_bytes(b"%PDF-1.4")
+    (submissions / "dee").mkdir()
+    (submissions / "dee" / "c3w3_segmentation.py").write_text(SOLUTION.replace(
+        "return tf.keras.layers.BatchNormalization()(x)", "return x"))
+    local = _batch(submissions, tmp_path / "local", "--jobs", "2")
+    assert local.returncode == 0, local.stderr[-2000:]
+    spread = _batch(submissions, tmp_path / "dask", "--executor", "dask", "--scheduler", dask_cluster)
+    assert spread.returncode == 0, spread.stderr[-2000:]
+    assert _gradebook(tmp_path / "dask") == _gradebook(tmp_path / "local")
+    rows = {row["learner"]: row for row in _gradebook(tmp_path / "local")}
+    assert rows["ada"]["total"] == "70" and rows["ben"]["total"] == "0"
+    assert rows["cy"]["status"] == "refused" and "not a submission" in rows["cy"]["reason"]
+    assert rows["dee"]["conv_block"] == "0" and rows["dee"]["FCN8"] == "15"
+    for out in ("local", "dask"):
+        for name in ("ada", "ben", "cy", "dee"):
+            folder = tmp_path / out / "learners" / name
+            assert {p.name for p in folder.iterdir()} == {"record.json", "report.html", "results.json"}
+        assert json.loads((tmp_path / out / "run.json").read_text())["seed"] == "11"
+        assert "<svg" in (tmp_path / out / "summary.html").read_text()
+
+
+def test_each_run_draws_its_own_secret_seed(tmp_path):
+    from graders.batch.runner import BatchOptions, BatchRun
+
+    options = BatchOptions(tmp_path, "c3w3", tmp_path / "out")
+    seeds = {BatchRun(options).seed for _ in range(5)}
+    assert len(seeds) == 5
