@@ -17,13 +17,10 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import json
-import os
 import platform
 import queue
 import secrets
-import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -32,11 +29,12 @@ from pathlib import Path
 from graders.engine import render
 from graders.engine.files import atomic_write_text
 from graders.engine.limits import Limits
-from graders.engine.references import FIXTURES, observe_solutions
+from graders.engine.paths import FIXTURES, ROOT
+from graders.engine.references import observe_solutions
 from graders.engine.registry import Assignment, all_assignments, assignment as find_assignment
 from graders.engine.render import LearnerRecord
 from graders.engine.results import result_from_dict, result_to_dict
-from graders.engine.sandbox import ROOT, UNCOVERED
+from graders.engine.sandbox import UNCOVERED
 
 from .intake import Entry, discover, entry_digest
 from .progress import Progress

@@ -19,7 +19,8 @@ import threading
 import time
 
 from .limits import Limits, kernel_limits
-from .sandbox import ROOT, Sandbox
+from .paths import ROOT
+from .sandbox import Sandbox
 from .session import WorkerFailure
 
 MAX_MESSAGE = 1 << 16

@@ -8,17 +8,16 @@ pytest's start-up. Shared state lives in `config.stash`, not in globals.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
 from . import render
 from .grading import Grader
+from .paths import EXERCISES
 from .registry import assignment as find_assignment
 from .results import ExerciseResult
 from .session import Limits
 
-ROOT = Path(__file__).resolve().parents[2]
 _graders = pytest.StashKey[dict]()
 _item_result = pytest.StashKey[ExerciseResult]()
 
@@ -57,7 +56,7 @@ def exercise_tests(assignment_id: str):
 def _grader(config, assignment_id: str) -> Grader:
     graders = config.stash[_graders]
     if assignment_id not in graders:
-        submission = config.getoption("submission") or str(ROOT / "exercises")
+        submission = config.getoption("submission") or str(EXERCISES)
         limits = Limits(probe_seconds=config.getoption("time_limit"),
                         memory_bytes=config.getoption("memory_limit") * 1024 * 1024)
         graders[assignment_id] = Grader(find_assignment(assignment_id), submission, limits)

@@ -11,12 +11,10 @@ import ast
 from pathlib import Path
 
 from . import wire
+from .paths import FIXTURES, SOLUTIONS
 from .registry import Assignment
 from .session import Limits, WorkerFailure, WorkerSession
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "fixtures"
-SOLUTIONS = ROOT / "solutions"
 
 
 def reference_path(assignment_id: str, exercise_id: str) -> Path:

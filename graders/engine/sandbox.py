@@ -19,7 +19,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from .paths import ROOT
+
 SUBMISSION_MOUNT = "/tmp/submission"  # where a station's current learner folder appears
 UNCOVERED = ("solutions", ".git", "tests", "bench")  # parts of the project learner code must not see
 TMP_BYTES = 2 << 30

@@ -17,13 +17,12 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import wire
 from .limits import MiB, Limits, apply_kernel_limits, kernel_limits
 from .loading import LoadedSubmission
+from .paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class WorkerFailure(Exception):
