@@ -29,3 +29,14 @@ def test_hints_replace_the_message_only_for_complete_observations():
 def test_full_marks_keep_the_check_message():
     verdict, status = judge(_exercise(lambda o, r: Verdict.passed("fine")), {"status": "ok"}, {})
     assert (verdict.message, status, verdict.score) == ("fine", "passed", 1.0)
+
+
+def test_an_observation_the_check_cannot_read_costs_only_its_exercise():
+    """Learner code runs beside the probe and can send a forged observation of any plain shape."""
+    from graders.engine.registry import assignment
+
+    exercise = assignment("c3w3").exercise("conv_block")
+    for forged in ({"status": "ok"}, {"status": "ok", "cases": "all correct"}, {"status": "failed"}):
+        verdict, status = judge(exercise, forged, None)
+        assert verdict.score == 0 and status == "error"
+        assert "cannot be judged" in verdict.message

@@ -17,7 +17,22 @@ from .session import Limits, WorkerFailure, WorkerSession
 from .source import SubmissionError, SubmissionSource
 
 def judge(exercise: Exercise, observation: dict, reference: dict | None) -> tuple[Verdict, str]:
-    """The verdict on one observation and its status word."""
+    """The verdict on one observation and its status word.
+
+    The observation comes from a process that ran the learner's code, which can replace a
+    probe and send anything plain: an observation the check cannot read costs that exercise,
+    never the grading of the others."""
+    try:
+        return _judge(exercise, observation, reference)
+    except Exception as error:  # noqa: BLE001 - a malformed (forged) observation
+        return Verdict.failed(f"{exercise.named} could not be graded: the worker answered with an "
+                              f"observation that cannot be judged ({type(error).__name__}: "
+                              f"{str(error)[:100]})"), "error"
+
+
+def _judge(exercise: Exercise, observation: dict, reference: dict | None) -> tuple[Verdict, str]:
+    if not isinstance(observation, dict):
+        raise TypeError(f"a {type(observation).__name__}, not an observation")
     status = observation.get("status")
     name = exercise.named
     if status == "not_implemented":
@@ -25,7 +40,7 @@ def judge(exercise: Exercise, observation: dict, reference: dict | None) -> tupl
     if status == "missing":
         return Verdict.failed(f"`{observation['function']}` is not defined in your submission"), "missing"
     if status == "failed":
-        verdict = Verdict.failed(observation["message"])
+        verdict = Verdict.failed(str(observation["message"]))
     elif status == "error":
         where = f" ({observation['where']})" if observation.get("where") else ""
         verdict = Verdict.failed(f"{name} raised {observation['error']}{where}")
