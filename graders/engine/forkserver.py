@@ -85,6 +85,8 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.control = ours
         command = sandbox.prefix + [sys.executable, "-m", "graders.engine.zygote", str(theirs.fileno())]
+        if sandbox.kind == "bubblewrap":  # /tmp is the sandbox's own: the server clears it between learners
+            command.append("--private-tmp")
         environment = sandbox.environment if sandbox.kind == "off" else None
         if environment is not None:
             environment = dict(environment, PATH=os.environ.get("PATH", environment["PATH"]))

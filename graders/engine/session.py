@@ -119,18 +119,29 @@ class _Worker:
             readable, _, _ = select.select([self.reply_fd], [], [], min(remaining, 0.05))
             if readable:
                 try:
-                    message = wire.receive(self.reply_fd)
+                    message = self._next_message(deadline)
+                except TimeoutError:
+                    self.kill()
+                    raise WorkerFailure(f"took longer than the {seconds:g} s limit and was stopped") from None
                 except EOFError:
                     raise WorkerFailure(self._death_reason()) from None
                 except wire.WireError as error:
                     self.kill()
                     raise WorkerFailure(f"sent something that is not plain data ({error})") from None
+                except Exception as error:  # crafted bytes: what zipfile, numpy or json raise on them
+                    self.kill()
+                    raise WorkerFailure(f"sent something that is not plain data ({type(error).__name__}: "
+                                        f"{str(error)[:200]})") from None
                 if isinstance(message, dict) and "event" in message:
-                    if message["event"] == "line":
-                        self.last_line = message.get("line")
+                    line = message.get("line")
+                    if message["event"] == "line" and type(line) is int:  # learner code can forge events
+                        self.last_line = line
                     if on_event:
                         on_event(message)
                     continue
+                if not isinstance(message, dict):
+                    self.kill()
+                    raise WorkerFailure("answered with something that is not a reply")
                 return message
             now = time.monotonic()
             if now - self._memory_checked >= self.process.memory_check_seconds:
@@ -143,6 +154,29 @@ class _Worker:
                                         "memory limit and was stopped")
                 if self.process.poll() is not None:
                     raise WorkerFailure(self._death_reason())
+
+    def _next_message(self, deadline: float):
+        """One framed message (wire.py's framing), read by the deadline: a worker that sends part
+        of a message and stops must not hold the grader beyond the time limit."""
+        (length,) = wire._LENGTH.unpack(self._read(wire._LENGTH.size, deadline))
+        if length > wire.MAX_MESSAGE_BYTES:
+            raise wire.WireError(f"message of {length} bytes is over the {wire.MAX_MESSAGE_BYTES} byte limit")
+        return wire.loads(self._read(length, deadline))
+
+    def _read(self, count: int, deadline: float) -> bytes:
+        chunks = []
+        while count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            readable, _, _ = select.select([self.reply_fd], [], [], min(remaining, 0.05))
+            if readable:
+                chunk = os.read(self.reply_fd, min(count, 1 << 20))
+                if not chunk:
+                    raise EOFError("the worker closed the pipe")
+                chunks.append(chunk)
+                count -= len(chunk)
+        return b"".join(chunks)
 
     def _death_reason(self) -> str:
         code = self.process.wait()
@@ -183,6 +217,12 @@ class _Worker:
             except OSError:
                 pass
         self.log.close()
+
+
+def _sentences(value) -> list[str]:
+    """Lines of text from a worker's reply. The learner's code runs in the worker and can rewrite
+    its replies; whatever arrives is shown as text, never trusted to be a list of strings."""
+    return [item if isinstance(item, str) else repr(item) for item in value] if isinstance(value, list) else []
 
 
 class WorkerSession:
@@ -236,10 +276,10 @@ class WorkerSession:
                     "it was skipped and the rest of the file loaded")
                 continue
             if not reply.get("ok"):
-                self.load_report.error = reply.get("error", "the submission could not be loaded")
+                self.load_report.error = str(reply.get("error", "the submission could not be loaded"))
                 raise WorkerFailure(self.load_report.error)
-            self.load_report.problems.extend(reply.get("problems", []))
-            self.load_report.notes.extend(reply.get("notes", []))
+            self.load_report.problems.extend(_sentences(reply.get("problems")))
+            self.load_report.notes.extend(_sentences(reply.get("notes")))
             self._loaded = True
             return
         raise WorkerFailure("the submission could not be loaded after several tries")
@@ -263,6 +303,8 @@ class WorkerSession:
         observation = reply.get("observation")
         if not isinstance(observation, dict):
             raise WorkerFailure("answered with something that is not an observation")
+        if "notes" in observation:
+            observation["notes"] = _sentences(observation["notes"])
         return observation
 
     def _discard_worker(self) -> None:

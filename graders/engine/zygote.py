@@ -30,6 +30,7 @@ PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 MAX_MESSAGE = 1 << 16
+SHARED_FOLDERS = ("/tmp", "/dev/shm")  # in a sandbox: private to the server, writable by all its learners
 
 
 def _prctl(option: int, value: int) -> None:
@@ -98,11 +99,15 @@ def _run_child(request_fd: int, reply_fd: int, log_fd: int, message: dict, notes
 
 
 class Zygote:
-    def __init__(self, control: socket.socket, notes: list[str]):
+    def __init__(self, control: socket.socket, notes: list[str], private_tmp: bool = False):
         self.control = control
         self.notes = notes
         self.exits: dict[int, int] = {}  # pid -> exit code of children that ended
         self.workdirs: dict[int, str] = {}  # pid -> its empty folder, removed at kill
+        # In a sandbox /tmp and /dev/shm are this server's own, and every learner graded here can
+        # write to them: what they hold now is the server's; anything else a learner left.
+        self.pristine = {folder: set(os.listdir(folder)) for folder in SHARED_FOLDERS
+                         if private_tmp and os.path.isdir(folder)}
 
     def reply(self, message: dict, fds: list[int] = ()) -> None:
         data = json.dumps(message).encode()
@@ -158,6 +163,24 @@ class Zygote:
         self.exits.update(_reap())
         return killed
 
+    def clear_shared_folders(self) -> None:
+        """After a sweep (no learner process is left): remove every worker's folder and whatever
+        learners left in the shared folders, so the next learner finds nothing of this one's (no
+        file to read, no module on the import path)."""
+        for workdir in self.workdirs.values():
+            shutil.rmtree(workdir, ignore_errors=True)
+        self.workdirs.clear()
+        for folder, kept in self.pristine.items():
+            for name in set(os.listdir(folder)) - kept:
+                path = os.path.join(folder, name)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass
+
     def serve(self) -> None:
         self.reply({"ready": True, "pid": os.getpid()})
         while True:
@@ -179,22 +202,28 @@ class Zygote:
                 self.reply(self.status(message["pid"]))
             elif op == "kill":
                 killed = self.sweep()
-                shutil.rmtree(self.workdirs.pop(message["pid"], ""), ignore_errors=True)
+                self.clear_shared_folders()
                 self.reply({"killed": killed, **self.status(message["pid"])})
             else:
                 self.sweep()
                 return
 
 
-def main(control_fd: int) -> None:
+def main(control_fd: int, private_tmp: bool = False) -> None:
+    if private_tmp:
+        # `python -m` put the working folder first on the import path, and in the sandbox that is
+        # /tmp, which learners can write: a module planted there would be imported by a later
+        # learner's code (or by this server) instead of the real one.
+        here = os.path.realpath(os.getcwd())
+        sys.path[:] = [path for path in sys.path if os.path.realpath(path or os.curdir) != here]
     from .worker import prepare
 
     notes = prepare()
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     _prctl(PR_SET_DUMPABLE, 0)  # a learner's child cannot ptrace or read the server's memory
     control = socket.socket(fileno=control_fd)
-    Zygote(control, notes).serve()
+    Zygote(control, notes, private_tmp).serve()
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main(int(sys.argv[1]), "--private-tmp" in sys.argv[2:])

@@ -1,7 +1,8 @@
 # corpus: base=stubs at=end
 # Reads the answers and the hidden set at import and runs the stolen solution over the stubs.
-# In the sandbox solutions/ is an empty folder and the hidden set reads as an empty file, so
-# every statement below fails (each is reported as a load problem) and the stubs stay.
+# In the sandbox solutions/ is an empty folder and the hidden set cannot be read (or reads as an
+# empty file), so every statement that reads them fails (each is reported as a load problem) and
+# the stubs stay.
 import os
 
 import graders
