@@ -100,3 +100,13 @@ def test_settings_tell_layers_of_one_type_apart():
                                           "activation": "LeakyReLU", "use_bias": True}}
     assert compare.settings_text(crop) == "cropping ((0, 0), (0, 12))"
     assert compare.settings_text(conv) == "filters 32, kernel (3, 3), same, leaky_relu, bias"
+
+
+def test_a_message_that_unpacks_to_too_much_is_refused(monkeypatch):
+    """A compressed bomb from a worker must not fill the trusted process's memory."""
+    monkeypatch.setattr(wire, "MAX_MESSAGE_BYTES", 1 << 20)
+    bomb = wire.dumps({"zeros": np.zeros(1 << 22, dtype=np.uint8)}, compress=True)
+    assert len(bomb) < 1 << 16
+    with pytest.raises(wire.WireError, match="unpacks to"):
+        wire.loads(bomb)
+    assert wire.loads(wire.dumps({"small": np.zeros(10)}))["small"].shape == (10,)

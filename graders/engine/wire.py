@@ -71,7 +71,19 @@ def dumps(value, compress: bool = False) -> bytes:
     return buffer.getvalue()
 
 
+def _check_unpacked_size(data: bytes) -> None:
+    """A small compressed message must not unpack to gigabytes in the trusted process."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+        raise WireError(f"not a plain-data message: {error}") from None
+    if declared > MAX_MESSAGE_BYTES:
+        raise WireError(f"message unpacks to {declared} bytes, over the {MAX_MESSAGE_BYTES} byte limit")
+
+
 def loads(data: bytes):
+    _check_unpacked_size(data)
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             members = {name: archive[name] for name in archive.files}
