@@ -201,3 +201,36 @@ def test_each_run_draws_its_own_secret_seed(tmp_path):
     options = BatchOptions(tmp_path, "c3w3", tmp_path / "out")
     seeds = {BatchRun(options).seed for _ in range(5)}
     assert len(seeds) == 5
+
+
+def test_a_worker_that_saw_a_stand_in_never_grades_the_learners_own_version(tmp_path):
+    """The reference conv_block reaches the worker only with the FCN8 probe. Learner code that
+    hunts for it (here through gc) and grades conv_block after FCN8 finds nothing: the grader
+    uses a fresh worker for conv_block."""
+    from graders.engine.grading import Grader
+
+    thief = SOLUTION.replace("def conv_block(", "def _honest_conv_block(", 1) + (
+        "\nimport gc, types\n"
+        "STOLEN = []\n"
+        "def _steal():\n"
+        "    for thing in gc.get_objects():\n"
+        "        if isinstance(thing, types.ModuleType) and getattr(thing, '__name__', '') == "
+        "'cvgrade_reference' and hasattr(thing, 'conv_block'):\n"
+        "            STOLEN.append(thing)\n"
+        "def conv_block(*args, **kwargs):\n"
+        "    if STOLEN:\n"
+        "        return STOLEN[0].conv_block(*args, **kwargs)\n"
+        "    raise RuntimeError('no reference in this process')\n"
+        "_fcn8 = FCN8\n"
+        "def FCN8(*args, **kwargs):\n"
+        "    _steal()\n"
+        "    return _fcn8(*args, **kwargs)\n")
+    (tmp_path / "c3w3_segmentation.py").write_text(thief)
+    grader = Grader(C3W3, tmp_path, Limits(probe_seconds=60))
+    try:
+        fcn8 = grader.grade("FCN8")
+        conv_block = grader.grade("conv_block")
+    finally:
+        grader.close()
+    assert fcn8.points == 15
+    assert conv_block.points == 0 and "no reference in this process" in conv_block.feedback

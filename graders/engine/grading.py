@@ -91,8 +91,7 @@ class Grader:
             return
         self.result.left_out = list(loaded.source.left_out)
         self.loaded = loaded
-        self.session = WorkerSession(assignment.id, loaded, limits, reference_source(assignment),
-                                     **session_options)
+        self.session = WorkerSession(assignment.id, loaded, limits, **session_options)
         try:
             self.session.start()
         except WorkerFailure:
@@ -126,7 +125,10 @@ class Grader:
             verdict, status, notes = Verdict.failed(self._setup_error), "error", []
         else:
             try:
-                observation = self.session_for(exercise).probe(exercise.id, exercise.probe_params(self.seed))
+                observation = self.session_for(exercise).probe(
+                    exercise.id, exercise.probe_params(self.seed),
+                    reference_source(self.assignment, exercise.stand_ins), exercise.functions,
+                    exercise.stand_ins)
             except WorkerFailure as failure:
                 verdict = Verdict.failed(f"{exercise.named} could not be graded: it {failure}")
                 status, notes = "error", []

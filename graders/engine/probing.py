@@ -22,12 +22,12 @@ class Submission:
     """What a probe sees of the learner's code."""
 
     def __init__(self, module: types.ModuleType, filename: str, model_file: str | None,
-                 reference: types.ModuleType, line_labels: dict | None = None):
+                 line_labels: dict | None = None):
         self.module = module
         self.line_labels = line_labels or {}  # "12" -> "cell 5, line 7" for notebooks
         self.filename = filename
         self.model_file = model_file
-        self._reference = reference
+        self.stand_ins: types.ModuleType | None = None  # set by the worker for one probe
 
     def function(self, name: str):
         value = self.module.__dict__.get(name)
@@ -38,8 +38,11 @@ class Submission:
         return value
 
     def reference(self, name: str):
-        """A solution function the suite declared in `Assignment.reference_functions`."""
-        return getattr(self._reference, name)
+        """A solution function this probe's exercise declares in `Exercise.stand_ins`."""
+        if self.stand_ins is None or not hasattr(self.stand_ins, name):
+            raise ProbeFailure(f"the grader sent no reference `{name}` with this probe "
+                               "(declare it in the exercise's stand_ins)")
+        return getattr(self.stand_ins, name)
 
     @contextlib.contextmanager
     def replaced(self, name: str, stand_in):

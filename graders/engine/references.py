@@ -29,23 +29,23 @@ def load_reference(assignment_id: str, exercise_id: str):
     return wire.load(path)
 
 
-def reference_source(assignment: Assignment) -> str:
-    """The imports, constants and `reference_functions` of the solution module, as source.
+def reference_source(assignment: Assignment, names: tuple[str, ...]) -> str:
+    """The imports, constants and the functions `names` of the solution module, as source.
 
-    Only these travel to a learner's worker (to stand in for a broken earlier
-    exercise); the rest of the solution stays on the trusted side."""
-    if not assignment.reference_functions:
+    Only these travel to a learner's worker, with the one probe that stands them in
+    for a broken earlier exercise; the rest of the solution stays on the trusted side."""
+    if not names:
         return ""
     path = SOLUTIONS / f"{assignment.module}.py"
     code = path.read_text()
     kept, found = [], set()
     for node in ast.parse(code, str(path)).body:
         constant = isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
-        wanted = isinstance(node, ast.FunctionDef) and node.name in assignment.reference_functions
+        wanted = isinstance(node, ast.FunctionDef) and node.name in names
         if isinstance(node, (ast.Import, ast.ImportFrom)) or constant or wanted:
             kept.append(ast.get_source_segment(code, node))
             found.update([node.name] if wanted else [])
-    missing = set(assignment.reference_functions) - found
+    missing = set(names) - found
     if missing:
         raise LookupError(f"{path} defines no {', '.join(sorted(missing))}")
     return "\n\n".join(kept) + "\n"
@@ -57,14 +57,14 @@ def observe_solutions(assignment: Assignment, seed: int | None = None,
     from .loading import load_submission
 
     options = {"launch": launch} if launch else {}
-    session = WorkerSession(assignment.id, load_submission(SOLUTIONS, assignment), limits,
-                            reference_source(assignment), **options)
+    session = WorkerSession(assignment.id, load_submission(SOLUTIONS, assignment), limits, **options)
     observations = {}
     try:
         for exercise in assignment.exercises:
             if not exercise.uses_reference:
                 continue
-            observation = session.probe(exercise.id, exercise.probe_params(seed))
+            observation = session.probe(exercise.id, exercise.probe_params(seed),
+                                        reference_source(assignment, exercise.stand_ins))
             if observation.get("status") != "ok":
                 raise WorkerFailure(f"the solution of {exercise.id} did not run: {observation}")
             observation.pop("notes", None)

@@ -71,6 +71,9 @@ class Exercise:
     params: dict = field(default_factory=dict)  # extra plain-data probe parameters
     params_factory: Callable[[], dict] | None = None  # trusted-side data for the probe (hidden inputs)
     subject: str = ""  # how feedback names what is graded; default: the first function
+    # Solution functions this probe may call in place of the learner's (so a broken earlier
+    # exercise costs only its own points). Their source reaches the worker with this probe only.
+    stand_ins: tuple[str, ...] = ()
 
     def probe_params(self, seed: int | None = None) -> dict:
         params = dict(self.params)
@@ -105,7 +108,6 @@ class Assignment:
     notebook_glob: str = "*.ipynb"
     steps: tuple[TopLevelStep, ...] = ()
     model_files: tuple[str, ...] = ()  # names a trained model file may have
-    reference_functions: tuple[str, ...] = ()  # solution functions probes call as stand-ins
     hidden_data: tuple[str, ...] = ()  # files (from the project root) learner code must never see
     counts_for_grade: bool = True
 

@@ -231,11 +231,11 @@ class WorkerSession:
     MAX_RESTARTS_AT_LOAD = 3
 
     def __init__(self, assignment_id: str, submission: LoadedSubmission, limits: Limits = Limits(),
-                 reference_code: str = "", launch=LocalProcess, path_map=None):
+                 launch=LocalProcess, path_map=None):
         self.assignment_id = assignment_id
         self.submission = submission
         self.limits = limits
-        self.reference_code = reference_code  # the solution functions probes may stand in
+        self.stand_ins_sent: set[str] = set()  # solution functions this worker has seen
         self.launch = launch  # LocalProcess, or a fork server's spawn
         self.path_map = path_map or (lambda path: path)  # host path -> the worker's view of it
         self.peak_memory = 0
@@ -261,7 +261,6 @@ class WorkerSession:
                 "line_labels": {str(k): v for k, v in self.submission.source.line_labels.items()},
                 "sys_path": [self.path_map(p) for p in self.submission.sys_path],
                 "model_file": self.submission.model_file and self.path_map(self.submission.model_file),
-                "reference_code": self.reference_code,
             })
             try:
                 reply = worker.receive(self.limits.load_seconds)
@@ -284,8 +283,15 @@ class WorkerSession:
             return
         raise WorkerFailure("the submission could not be loaded after several tries")
 
-    def probe(self, exercise_id: str, params: dict | None = None) -> dict:
-        """The observation of one exercise; raises WorkerFailure when the worker fails."""
+    def probe(self, exercise_id: str, params: dict | None = None, reference_code: str = "",
+              functions: tuple[str, ...] = (), stand_ins: tuple[str, ...] = ()) -> dict:
+        """The observation of one exercise; raises WorkerFailure when the worker fails.
+
+        `reference_code` defines the solution functions `stand_ins` for this probe only. A
+        worker that has seen a solution function never grades the learner's own version of
+        it: a fresh worker does."""
+        if self.stand_ins_sent & set(functions):
+            self._discard_worker()
         if not self._loaded:
             try:
                 self._load()
@@ -294,7 +300,9 @@ class WorkerSession:
                 self.load_report.error = self.load_report.error or f"loading the submission {failure}"
                 raise WorkerFailure(self.load_report.error) from None
         worker = self._worker
-        worker.send({"op": "probe", "exercise": exercise_id, "params": params or {}})
+        worker.send({"op": "probe", "exercise": exercise_id, "params": params or {},
+                     "reference_code": reference_code})
+        self.stand_ins_sent.update(stand_ins)
         try:
             reply = worker.receive(self.limits.probe_seconds)
         except WorkerFailure:
@@ -308,6 +316,7 @@ class WorkerSession:
         return observation
 
     def _discard_worker(self) -> None:
+        self.stand_ins_sent.clear()
         if self._worker is not None:
             self.peak_memory = max(self.peak_memory, self._worker.peak_memory)
             self._worker.close()

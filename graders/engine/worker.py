@@ -142,8 +142,9 @@ def prepare() -> list[str]:
 
 
 def reference_module(code: str) -> types.ModuleType:
-    """The solution functions a probe may stand in, sent as source by the trusted side, so the
-    worker needs no view of `solutions/`."""
+    """The solution functions one probe may stand in, sent as source with that probe by the
+    trusted side: the worker needs no view of `solutions/`, and learner code loaded earlier
+    finds no solution in the process when its own version of that function is graded."""
     module = types.ModuleType("cvgrade_reference")
     exec(compile(code, "<reference>", "exec"), module.__dict__)
     return module
@@ -167,17 +168,19 @@ def serve(request_fd: int, reply_fd: int, notes: list[str]) -> None:
                     sys.path.append(path)
             del notes[:]
             try:
-                reference = reference_module(request.get("reference_code", ""))
                 module, problems = load_module(request, lambda m: wire.send(reply_fd, m))
             except ProbeFailure as failure:
                 wire.send(reply_fd, {"ok": False, "error": str(failure)})
                 continue
             submission = Submission(module, request["filename"], request.get("model_file"),
-                                    reference, request.get("line_labels", {}))
+                                    request.get("line_labels", {}))
             wire.send(reply_fd, {"ok": True, "problems": problems, "notes": sorted(set(notes))})
         elif op == "probe":
             exercise = suite.exercise(request["exercise"])
+            code = request.get("reference_code", "")
+            submission.stand_ins = reference_module(code) if code else None
             observation = run_probe(exercise, submission, request.get("params", {}), notes)
+            submission.stand_ins = None
             try:
                 wire.send(reply_fd, {"ok": True, "observation": observation})
             except wire.WireError as error:
