@@ -141,7 +141,7 @@ class ForkServer:
                     self.control.send(data)
             except OSError as error:
                 raise ForkServerFailure(f"the fork server is unreachable: {error}") from None
-            return self._receive(30)
+            return self._receive(60)  # a sweep after a fork bomb may take a while
 
     def __call__(self, limits: Limits, request_read: int, reply_write: int, log_fd: int) -> ForkedProcess:
         """Fork a worker (the `launch` signature of `WorkerSession`)."""

@@ -22,6 +22,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import time
 import traceback
 
 from .limits import apply_kernel_limits
@@ -30,6 +31,7 @@ PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 MAX_MESSAGE = 1 << 16
+SWEEP_SECONDS = 30.0
 SHARED_FOLDERS = ("/tmp", "/dev/shm")  # in a sandbox: private to the server, writable by all its learners
 
 
@@ -37,8 +39,9 @@ def _prctl(option: int, value: int) -> None:
     ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
 
 
-def _descendants(root: int) -> list[int]:
-    """Every live process under `root`, read from /proc (children of children included)."""
+def _descendants(root: int, spare: frozenset[int] = frozenset()) -> list[int]:
+    """Every live process under `root`, read from /proc (children of children included),
+    except the children `spare` and whatever runs under them."""
     parents = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
@@ -51,7 +54,7 @@ def _descendants(root: int) -> list[int]:
     found, frontier = [], [root]
     while frontier:
         parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in spare]
         found += children
         frontier += children
     return found
@@ -146,11 +149,19 @@ class Zygote:
             resident, peak = memory_of(pid)
         return {"exit": self.exits.get(pid), "rss": resident, "peak": peak}
 
-    def sweep(self) -> int:
-        """SIGKILL every descendant until none is left (a fork bomb keeps forking meanwhile)."""
+    def live_children(self) -> set[int]:
+        self.exits.update(_reap())
+        return {pid for pid in self.workdirs if pid not in self.exits}
+
+    def sweep(self, target: int | None = None) -> int:
+        """SIGKILL `target` and everything under it, and every orphan a learner left (a
+        subreaper inherits them), until none is left: a fork bomb keeps forking meanwhile.
+        Other live workers (the same learner's, e.g. the one judging a model file) are spared."""
+        spare = frozenset(self.live_children() - {target}) if target is not None else frozenset()
         killed = 0
-        for _ in range(200):
-            victims = _descendants(os.getpid())
+        deadline = time.monotonic() + SWEEP_SECONDS
+        while time.monotonic() < deadline:
+            victims = _descendants(os.getpid(), spare)
             if not victims:
                 break
             for pid in victims:
@@ -160,13 +171,19 @@ class Zygote:
                 except ProcessLookupError:
                     pass
             self.exits.update(_reap())
+            # Killed processes count against the process limit until they have exited and been
+            # reaped, which takes a while on a loaded machine: wait for that, or the next
+            # learner's worker could not start its threads.
+            time.sleep(0.005)
         self.exits.update(_reap())
         return killed
 
     def clear_shared_folders(self) -> None:
-        """After a sweep (no learner process is left): remove every worker's folder and whatever
-        learners left in the shared folders, so the next learner finds nothing of this one's (no
-        file to read, no module on the import path)."""
+        """Once no worker is left: remove every worker's folder and whatever learners left in
+        the shared folders, so the next learner finds nothing of this one's (no file to read,
+        no module on the import path)."""
+        if self.live_children():
+            return  # the same learner's other worker still runs; cleared when it ends
         for workdir in self.workdirs.values():
             shutil.rmtree(workdir, ignore_errors=True)
         self.workdirs.clear()
@@ -201,7 +218,7 @@ class Zygote:
             elif op == "status":
                 self.reply(self.status(message["pid"]))
             elif op == "kill":
-                killed = self.sweep()
+                killed = self.sweep(message["pid"])
                 self.clear_shared_folders()
                 self.reply({"killed": killed, **self.status(message["pid"])})
             else:
