@@ -1,7 +1,7 @@
 """Batch grading against the naive way, on the same submissions, in one run.
 
 Builds N submissions (copies and mutants of the C3W3 solution, every third one a
-folder with the trained model file) and grades them
+folder with the trained model file, `--model-every`) and grades them
 
   batch: `cvgrade batch SUBMISSIONS --assignment c3w3 --out OUT --jobs J`
          (fork servers in the sandbox, references observed once with a secret seed), and
@@ -44,7 +44,7 @@ MUTANTS = [
 ]
 
 
-def build_submissions(folder: Path, count: int) -> list[Path]:
+def build_submissions(folder: Path, count: int, model_every: int) -> list[Path]:
     solution = SOLUTION.read_text()
     entries = []
     for index in range(count):
@@ -54,7 +54,7 @@ def build_submissions(folder: Path, count: int) -> list[Path]:
             assert code.count(old) == 1, old
             code = code.replace(old, new)
         name = f"learner{index:03d}"
-        if index % 3 == 0:
+        if model_every and index % model_every == 0:
             path = folder / name
             path.mkdir()
             (path / "c3w3_segmentation.py").write_text(code)
@@ -94,12 +94,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sandbox", default="auto", choices=("auto", "bubblewrap", "off"))
+    parser.add_argument("--model-every", type=int, default=3,
+                        help="every Nth submission comes with the trained model file (0: none)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cvgrade-bench-") as work:
         work = Path(work)
         submissions = work / "submissions"
         submissions.mkdir()
-        entries = build_submissions(submissions, args.count)
+        entries = build_submissions(submissions, args.count, args.model_every)
         naive_reports = work / "naive"
         naive_reports.mkdir()
         batch_seconds = run_batch(submissions, work / "out", args.jobs, args.sandbox)
@@ -115,7 +117,8 @@ def main() -> None:
         ideal = sum(per_learner) / args.jobs
         sandbox = json.loads((work / "out" / "run.json").read_text()).get("protection 1", "")
     mib = 1 << 20
-    print(f"{args.count} submissions (copies and mutants of the C3W3 solution, {len(entries[::3])} with "
+    with_model = len(entries[::args.model_every]) if args.model_every else 0
+    print(f"{args.count} submissions (copies and mutants of the C3W3 solution, {with_model} with "
           f"the trained model), {args.jobs} jobs, sandbox: {sandbox.split()[0] if sandbox else '?'}")
     print()
     print("| what | seconds |")

@@ -260,6 +260,10 @@ class LocalExecutor:
             station = free.get()
             try:
                 record = station.grade(entry, batch.assignment, references, batch.seed)
+            except Exception as error:  # noqa: BLE001 - a grader bug costs one learner, not the batch
+                record = LearnerRecord(entry.learner, None, "error",
+                                       f"the grader failed on this submission: {type(error).__name__}: "
+                                       f"{str(error)[:200]}")
             finally:
                 free.put(station)
             batch.finished(entry, digest, record, self.info)

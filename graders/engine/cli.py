@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                             "protections are off)")
     batch.add_argument("--executor", choices=("local", "dask"), default="local")
     batch.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
-    batch.add_argument("--redo", action="store_true",
+    batch.add_argument("--redo", "--force", dest="redo", action="store_true",
                        help="grade everyone again (default: only learners without a result for "
                             "their current files)")
     batch.add_argument("--seed", type=int, help="probe seed (default: a secret one per run; the "

@@ -175,6 +175,13 @@ def as_list(outputs) -> list:
 
 
 def predict(model, inputs, batch_size: int = 32) -> list[np.ndarray]:
-    """Inference-mode outputs (dropout off, batch norm on moving statistics)."""
-    outputs = model.predict(inputs, batch_size=batch_size, verbose=0)
+    """Inference-mode outputs (dropout off, batch norm on moving statistics).
+
+    Probe inputs are a handful of samples: one eager call costs a fraction of
+    `model.predict`, which traces a new function for every fresh model."""
+    size = len(inputs[0] if isinstance(inputs, (list, tuple)) else inputs)
+    if size > batch_size:
+        outputs = model.predict(inputs, batch_size=batch_size, verbose=0)
+    else:
+        outputs = model(inputs, training=False)
     return [np.asarray(o) for o in as_list(outputs)]
