@@ -10,21 +10,19 @@ no shared file system, only the project installed on each machine.
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import tempfile
-import threading
 from pathlib import Path
 
 from graders.engine.limits import Limits
 from graders.engine.registry import assignment as find_assignment
-from graders.engine.results import result_to_dict
 
 from .intake import Entry, IntakeError, stage
 
 _STATIONS: queue.Queue = queue.Queue()
-_STATIONS_LOCK = threading.Lock()
-_STATION_COUNT = [0]
+_STATION_INDEX = itertools.count()  # next() is atomic under the GIL
 
 
 def _borrow_station(sandbox: str, limits: Limits):
@@ -35,9 +33,7 @@ def _borrow_station(sandbox: str, limits: Limits):
     try:
         return _STATIONS.get_nowait()
     except queue.Empty:
-        with _STATIONS_LOCK:
-            index = _STATION_COUNT[0]
-            _STATION_COUNT[0] += 1
+        index = next(_STATION_INDEX)
         stage_root = Path(tempfile.mkdtemp(prefix="cvgrade-stations-"))
         return Station(index, stage_root, sandbox, hidden_paths_on_this_machine([stage_root]), limits)
 
@@ -54,6 +50,8 @@ def _unpack(files: dict[str, bytes], folder: Path) -> None:
 def grade_on_worker(assignment_id: str, learner: str, files: dict[str, bytes], references: dict,
                     seed: int, limits: Limits, sandbox: str) -> dict:
     """Runs on a Dask worker: the record of one learner, as plain data."""
+    from .runner import record_to_dict
+
     assignment = find_assignment(assignment_id)
     station = _borrow_station(sandbox, limits)
     try:
@@ -61,10 +59,8 @@ def grade_on_worker(assignment_id: str, learner: str, files: dict[str, bytes], r
             _unpack(files, Path(folder) / "files")
             entry = Entry(learner, (Path(folder) / "files",), "folder")
             record = station.grade(entry, assignment, references, seed)
-        return {"learner": record.learner, "status": record.status, "reason": record.reason,
-                "seconds": record.seconds, "peak_memory_bytes": record.peak_memory_bytes,
-                "result": result_to_dict(record.result) if record.result else None,
-                "worker": os.uname().nodename, "protections": station.sandbox.report()}
+        return {**record_to_dict(record), "worker": os.uname().nodename,
+                "protections": station.sandbox.report()}
     finally:
         _STATIONS.put(station)
 

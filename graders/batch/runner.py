@@ -72,10 +72,10 @@ def learner_folder(out: Path, learner: str) -> Path:
     return out / "learners" / learner
 
 
-def _record_to_dict(record: LearnerRecord, digest: str, run_info: dict) -> dict:
-    return {"format": RECORD_FORMAT, "learner": record.learner, "digest": digest,
-            "status": record.status, "reason": record.reason, "seconds": record.seconds,
-            "peak_memory_bytes": record.peak_memory_bytes, "run": run_info,
+def record_to_dict(record: LearnerRecord) -> dict:
+    """Plain JSON data: what a Dask worker sends back and what record.json holds."""
+    return {"learner": record.learner, "status": record.status, "reason": record.reason,
+            "seconds": record.seconds, "peak_memory_bytes": record.peak_memory_bytes,
             "result": result_to_dict(record.result) if record.result else None}
 
 
@@ -109,7 +109,8 @@ def write_learner(out: Path, record: LearnerRecord, digest: str, run_info: dict)
     else:
         atomic_write_text(folder / "results.json", json.dumps(
             {"score": 0, "output": f"not graded: {record.reason}", "tests": []}, indent=2))
-    atomic_write_text(folder / "record.json", json.dumps(_record_to_dict(record, digest, run_info)))
+    stored = {"format": RECORD_FORMAT, "digest": digest, "run": run_info, **record_to_dict(record)}
+    atomic_write_text(folder / "record.json", json.dumps(stored))
 
 
 def fixture_hashes(assignment: Assignment) -> dict[str, str]:
@@ -186,8 +187,9 @@ class BatchRun:
         self.progress.finish()
         return [self.records[name] for name in sorted(self.records)]
 
-    def references(self, launch=None) -> dict:
-        return observe_solutions(self.assignment, self.seed, self.options.limits, launch)
+    def references(self) -> dict:
+        """The solutions observed with this run's seed, in a fresh worker outside any sandbox."""
+        return observe_solutions(self.assignment, self.seed, self.options.limits)
 
     def finished(self, entry: Entry, digest: str, record: LearnerRecord, info: dict) -> None:
         write_learner(self.out, record, digest, info)

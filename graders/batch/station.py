@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from graders.engine.forkserver import ForkServer, ForkServerFailure
-from graders.engine.grading import Grader, exercise_result
+from graders.engine.grading import Grader
 from graders.engine.limits import Limits
-from graders.engine.registry import Assignment, Verdict
+from graders.engine.registry import Assignment
 from graders.engine.render import LearnerRecord
 from graders.engine.sandbox import Sandbox, make_sandbox
 
@@ -40,13 +40,11 @@ class Station:
         self.limits = limits
         self.sandbox: Sandbox = make_sandbox(sandbox_choice, hidden, self.stage_dir, learner_uid(index))
         self.server: ForkServer | None = None
-        self.restarts = 0
 
     def ensure_server(self) -> ForkServer:
         if self.server is not None and not self.server.alive:
             self.server.close()
             self.server = None
-            self.restarts += 1
         if self.server is None:
             self.server = ForkServer(self.sandbox, self.limits.start_seconds)
         return self.server
@@ -77,7 +75,7 @@ class Station:
         grader = Grader(assignment, staged, self.limits, references=references, seed=seed,
                         isolate_model_files=True, launch=server, path_map=self.sandbox.path_in_sandbox)
         try:
-            result = _grade_all(grader, assignment)
+            result = grader.grade_all()  # a check that cannot read an observation fails only its exercise
         finally:
             grader.close()
             self._clear_stage()
@@ -91,22 +89,6 @@ class Station:
             self.server.close()
             self.server = None
         shutil.rmtree(self.stage_dir, ignore_errors=True)
-
-
-def _grade_all(grader: Grader, assignment: Assignment):
-    """Every exercise on its own. The checks trust the shape of what the worker sends, and the
-    learner's code runs in that worker and can replace its probes (forged observations with keys
-    missing or of the wrong type): a check that cannot read one costs that exercise, never the
-    batch and every other learner's grade."""
-    for exercise in assignment.exercises:
-        try:
-            grader.grade(exercise.id)
-        except Exception as error:  # noqa: BLE001 - raised by a check reading a hostile observation
-            verdict = Verdict.failed(f"{exercise.named} could not be graded: the grading worker answered with "
-                                     f"an observation that cannot be judged ({type(error).__name__}: "
-                                     f"{str(error)[:100]})")
-            grader.result.exercises.append(exercise_result(assignment, exercise, verdict, "error", []))
-    return grader.result
 
 
 def _open_to_workers(folder: Path) -> None:

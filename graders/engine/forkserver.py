@@ -21,7 +21,7 @@ import time
 from .limits import Limits, kernel_limits
 from .paths import ROOT
 from .sandbox import Sandbox
-from .session import WorkerFailure
+from .session import WorkerFailure, log_tail
 
 MAX_MESSAGE = 1 << 16
 
@@ -121,8 +121,7 @@ class ForkServer:
         raise ForkServerFailure(f"the fork server stopped ({self.process.poll()}): {self.log_tail()}")
 
     def log_tail(self) -> str:
-        self.log.seek(0)
-        return " | ".join(self.log.read()[-3000:].decode(errors="replace").strip().splitlines()[-4:])
+        return log_tail(self.log, 4)
 
     @property
     def alive(self) -> bool:

@@ -8,6 +8,7 @@ never needs to import the solutions or TensorFlow. `regenerate` rebuilds them
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from . import wire
@@ -34,9 +35,13 @@ def reference_source(assignment: Assignment, names: tuple[str, ...]) -> str:
 
     Only these travel to a learner's worker, with the one probe that stands them in
     for a broken earlier exercise; the rest of the solution stays on the trusted side."""
-    if not names:
-        return ""
-    path = SOLUTIONS / f"{assignment.module}.py"
+    return _solution_source(assignment.module, tuple(names)) if names else ""
+
+
+@functools.lru_cache(maxsize=None)
+def _solution_source(module: str, names: tuple[str, ...]) -> str:
+    """Read and parsed once per process: a batch sends it with every learner's probe."""
+    path = SOLUTIONS / f"{module}.py"
     code = path.read_text()
     kept, found = [], set()
     for node in ast.parse(code, str(path)).body:
@@ -52,12 +57,11 @@ def reference_source(assignment: Assignment, names: tuple[str, ...]) -> str:
 
 
 def observe_solutions(assignment: Assignment, seed: int | None = None,
-                      limits: Limits = Limits(), launch=None) -> dict[str, dict]:
+                      limits: Limits = Limits()) -> dict[str, dict]:
     """Probe `solutions/` for every exercise that is judged against a reference."""
     from .loading import load_submission
 
-    options = {"launch": launch} if launch else {}
-    session = WorkerSession(assignment.id, load_submission(SOLUTIONS, assignment), limits, **options)
+    session = WorkerSession(assignment.id, load_submission(SOLUTIONS, assignment), limits)
     observations = {}
     try:
         for exercise in assignment.exercises:

@@ -50,6 +50,13 @@ def memory_of(pid: int) -> tuple[int, int]:
     return values["VmRSS:"], values["VmHWM:"]
 
 
+def log_tail(log, lines: int) -> str:
+    """The last lines a process printed to its log file, on one line for a message."""
+    log.seek(0)
+    text = log.read()[-4000:].decode(errors="replace").strip().splitlines()
+    return " | ".join(text[-lines:])
+
+
 class LocalProcess:
     """A worker started as a fresh interpreter: it imports TensorFlow itself (seconds)."""
 
@@ -119,7 +126,7 @@ class _Worker:
             readable, _, _ = select.select([self.reply_fd], [], [], min(remaining, 0.05))
             if readable:
                 try:
-                    message = self._next_message(deadline)
+                    message = wire.receive(self.reply_fd, deadline)
                 except TimeoutError:
                     self.kill()
                     raise WorkerFailure(f"took longer than the {seconds:g} s limit and was stopped") from None
@@ -155,29 +162,6 @@ class _Worker:
                 if self.process.poll() is not None:
                     raise WorkerFailure(self._death_reason())
 
-    def _next_message(self, deadline: float):
-        """One framed message (wire.py's framing), read by the deadline: a worker that sends part
-        of a message and stops must not hold the grader beyond the time limit."""
-        (length,) = wire._LENGTH.unpack(self._read(wire._LENGTH.size, deadline))
-        if length > wire.MAX_MESSAGE_BYTES:
-            raise wire.WireError(f"message of {length} bytes is over the {wire.MAX_MESSAGE_BYTES} byte limit")
-        return wire.loads(self._read(length, deadline))
-
-    def _read(self, count: int, deadline: float) -> bytes:
-        chunks = []
-        while count:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError
-            readable, _, _ = select.select([self.reply_fd], [], [], min(remaining, 0.05))
-            if readable:
-                chunk = os.read(self.reply_fd, min(count, 1 << 20))
-                if not chunk:
-                    raise EOFError("the worker closed the pipe")
-                chunks.append(chunk)
-                count -= len(chunk)
-        return b"".join(chunks)
-
     def _death_reason(self) -> str:
         code = self.process.wait()
         if code < 0:
@@ -195,9 +179,7 @@ class _Worker:
         return f"ended the grading process with exit code {code}" + (f": {tail}" if tail else "")
 
     def log_tail(self, lines: int = 3) -> str:
-        self.log.seek(0)
-        text = self.log.read()[-4000:].decode(errors="replace").strip().splitlines()
-        return " | ".join(text[-lines:])
+        return log_tail(self.log, lines)
 
     def wait_ready(self) -> None:
         if not self.ready:

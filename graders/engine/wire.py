@@ -13,7 +13,9 @@ import io
 import json
 import math
 import os
+import select
 import struct
+import time
 import zipfile
 
 import numpy as np
@@ -127,9 +129,18 @@ def send(fd: int, value) -> None:
         view = view[written:]
 
 
-def read_exactly(fd: int, count: int) -> bytes:
+def read_exactly(fd: int, count: int, deadline: float | None = None) -> bytes:
+    """`count` bytes from `fd`; with a `deadline` (time.monotonic) raise TimeoutError past it,
+    so a writer that sends half a message and stops cannot hold the reader."""
     chunks, remaining = [], count
     while remaining:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            readable, _, _ = select.select([fd], [], [], min(left, 0.05))
+            if not readable:
+                continue
         chunk = os.read(fd, min(remaining, 1 << 20))
         if not chunk:
             raise EOFError("the other side closed the pipe")
@@ -138,8 +149,8 @@ def read_exactly(fd: int, count: int) -> bytes:
     return b"".join(chunks)
 
 
-def receive(fd: int):
-    (length,) = _LENGTH.unpack(read_exactly(fd, _LENGTH.size))
+def receive(fd: int, deadline: float | None = None):
+    (length,) = _LENGTH.unpack(read_exactly(fd, _LENGTH.size, deadline))
     if length > MAX_MESSAGE_BYTES:
         raise WireError(f"message of {length} bytes is over the {MAX_MESSAGE_BYTES} byte limit")
-    return loads(read_exactly(fd, length))
+    return loads(read_exactly(fd, length, deadline))

@@ -112,12 +112,8 @@ class Zygote:
         self.pristine = {folder: set(os.listdir(folder)) for folder in SHARED_FOLDERS
                          if private_tmp and os.path.isdir(folder)}
 
-    def reply(self, message: dict, fds: list[int] = ()) -> None:
-        data = json.dumps(message).encode()
-        if fds:
-            socket.send_fds(self.control, [data], list(fds))
-        else:
-            self.control.send(data)
+    def reply(self, message: dict) -> None:
+        self.control.send(json.dumps(message).encode())
 
     def spawn(self, message: dict, fds: list[int]) -> None:
         request_fd, reply_fd, log_fd = fds
