@@ -65,7 +65,7 @@ def weighted_layers(model) -> list[tuple[object, int]]:
                 depth = walk(operation, inputs)[tensor_index]
             else:
                 depth = max(inputs, default=0)
-                if operation.weights:
+                if getattr(operation, "weights", None):  # ops such as `x + 3` have no weights
                     depth += 1
                     record(operation, depth)
             memo[id(tensor)] = depth

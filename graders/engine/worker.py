@@ -127,16 +127,18 @@ def run_probe(exercise, submission: Submission, params: dict, notes: list[str]) 
 
 
 def prepare() -> list[str]:
-    """Everything a worker needs before learner code: TensorFlow, the Keras 2 shims, the suites.
+    """Everything a worker needs before learner code: TensorFlow, the Keras 2 shims, the
+    no-download pretrained networks, the suites.
     A fork server runs this once; each child it forks starts from here."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow  # noqa: F401  (imported before any learner code runs)
 
-    from . import keras2
+    from . import keras2, pretrained
     from .registry import all_assignments
 
     notes: list[str] = []
     keras2.install(notes)
+    pretrained.install(notes)
     all_assignments()
     return notes
 
