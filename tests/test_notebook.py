@@ -659,3 +659,45 @@ def test_any_cells_give_code_that_compiles(tmp_path, cells):
         original = cell_lines[cell][line - 1]
         first_part = text.split(";")[0].strip()
         assert first_part[:10] in original or first_part == "pass", (text, original)
+
+
+STEPS = TopLevelStep("compute_steps", results=("steps_per_epoch", "validation_steps"),
+                     parameters=("length_of_training_dataset", "length_of_validation_dataset", "BATCH_SIZE"))
+STEPS_CELL = ("EPOCHS = 50\n"
+              "### START CODE HERE ###\n"
+              "BATCH_SIZE = 64\n"
+              "length_of_training_dataset = len(visualization_training_dataset)\n"
+              "length_of_validation_dataset = len(visualization_validation_dataset)\n"
+              "steps_per_epoch = length_of_training_dataset//BATCH_SIZE\n"
+              "if length_of_training_dataset % BATCH_SIZE > 0:\n"
+              "    steps_per_epoch += 1\n"
+              "validation_steps = length_of_validation_dataset//BATCH_SIZE\n"
+              "if length_of_validation_dataset % BATCH_SIZE > 0:\n"
+              "    validation_steps += 1\n"
+              "### END CODE HERE ###\n"
+              "history = model.fit(training_dataset, steps_per_epoch=steps_per_epoch, epochs=EPOCHS)\n"
+              "print(steps_per_epoch)")
+
+
+def test_results_step_becomes_a_function_of_its_parameters(tmp_path):
+    source = load(tmp_path, "import math", STEPS_CELL, steps=(STEPS,))
+    assert "def compute_steps(length_of_training_dataset, length_of_validation_dataset, BATCH_SIZE):" in source.code
+    assert "len(visualization_training_dataset)" not in source.code  # the parameters are the probe's
+    assert "model.fit" not in source.code and "print(" not in source.code
+    compute_steps = run(source)["compute_steps"]
+    assert compute_steps(3000, 3033, 64) == (47, 48)
+    assert compute_steps(640, 64, 64) == (10, 1)
+
+
+def test_results_step_keeps_the_learners_own_function(tmp_path):
+    own = "def compute_steps(a, b, c):\n    return 1, 2"
+    source = load(tmp_path, own, STEPS_CELL, steps=(STEPS,))
+    assert run(source)["compute_steps"](3000, 3033, 64) == (1, 2)
+
+
+def test_results_step_with_math_ceil_and_a_cell_of_its_own(tmp_path):
+    cell = ("BATCH_SIZE = 32\n"
+            "steps_per_epoch = math.ceil(length_of_training_dataset / BATCH_SIZE)\n"
+            "validation_steps = math.ceil(length_of_validation_dataset / BATCH_SIZE)")
+    source = load(tmp_path, "import math", "length_of_training_dataset = 3000", cell, steps=(STEPS,))
+    assert run(source)["compute_steps"](3000, 3033, 64) == (47, 48)

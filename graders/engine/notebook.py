@@ -97,7 +97,8 @@ class SynthesizedFunction:
     """A `TopLevelStep` turned into a function from one cell's statements."""
 
     step: TopLevelStep
-    receiver: str
+    parameters: tuple[str, ...]
+    returns: tuple[str, ...]
     cell: Cell
     body: list[ast.stmt]
 
@@ -639,11 +640,10 @@ _DEFINING = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, as
 
 
 def synthesize_steps(work: NotebookWork) -> None:
-    """For each `TopLevelStep(function, method)`: the first top-level
-    `<name>.<method>(...)` in the notebook, with the assignments before it in
-    its cell, becomes `def function(<name>): ...; return <name>`, unless the
-    notebook defines `function` itself (at top level, even where that
-    definition was left out: the learner's own attempt is what gets graded)."""
+    """Each `TopLevelStep` becomes a function made of one cell's statements (see
+    `TopLevelStep` for the two shapes of cell), unless the notebook defines
+    `function` itself (at top level, even where that definition was left out:
+    the learner's own attempt is what gets graded)."""
     defined = set(work.bound)  # what the notebook defines, kept or not
     for cell in work.cells:
         for statement in cell.statements:
@@ -653,37 +653,71 @@ def synthesize_steps(work: NotebookWork) -> None:
     for step in work.steps:
         if step.function in defined or step.function in emitted:
             continue
-        found = None
-        for cell in work.cells:
-            for index, statement in enumerate(cell.statements):
-                receiver = _method_call_receiver(statement.node, step.method)
-                if receiver is not None:
-                    found = cell, index, receiver
-                    break
-            if found:
-                break
+        found = _results_cell(work, step) if step.results else _method_cell(work, step)
         if found is None:
             continue
-        cell, index, receiver = found
-        used: list[Statement] = []
-        for statement in cell.statements[:index]:
-            node = statement.node
-            if isinstance(node, (ast.Assign, ast.AugAssign)) or (isinstance(node, ast.AnnAssign) and node.value):
-                if receiver not in _assigned_names(node):  # the parameter must not be rebound
-                    used.append(statement)
-        used.append(cell.statements[index])
-        function = SynthesizedFunction(step, receiver, cell, [s.node for s in used])
+        function, last = found
+        cell = function.cell
         try:
             _quietly(compile, _render_function(function), work.filename, "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as error:
-            work.notes.append((cell.number, cell.statements[index].node.lineno,
-                               f"cell {cell.number}: the code up to `{_statement_text(cell.statements[index].node)}` "
+            work.notes.append((cell.number, last.node.lineno,
+                               f"cell {cell.number}: the code up to `{_statement_text(last.node)}` "
                                f"could not be made into `{step.function}` ({getattr(error, 'msg', error)})"))
             continue
-        for statement in used:
-            statement.in_function = True
+        for statement in cell.statements:
+            if any(statement.node is node for node in function.body):
+                statement.in_function = True
         work.functions.append(function)
         emitted.add(step.function)
+
+
+def _is_assignment(node: ast.stmt) -> bool:
+    return isinstance(node, (ast.Assign, ast.AugAssign)) or (isinstance(node, ast.AnnAssign) and node.value is not None)
+
+
+def _method_cell(work: NotebookWork, step: TopLevelStep):
+    """The first `<name>.<method>(...)` and the assignments before it in its cell."""
+    for cell in work.cells:
+        for index, statement in enumerate(cell.statements):
+            receiver = _method_call_receiver(statement.node, step.method)
+            if receiver is None:
+                continue
+            used = [s for s in cell.statements[:index]
+                    if _is_assignment(s.node) and receiver not in _assigned_names(s.node)]  # not rebound
+            body = [s.node for s in used] + [statement.node]
+            return SynthesizedFunction(step, (receiver,), (receiver,), cell, body), statement
+    return None
+
+
+def _binds_only(node: ast.stmt) -> set[str] | None:
+    """The names an assignment, or an `if` made only of assignments, binds; None for anything else."""
+    if _is_assignment(node):
+        return _bound_names(node) if not isinstance(node, ast.AugAssign) else {
+            n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+    if isinstance(node, ast.If):
+        names: set[str] = set()
+        for inner in node.body + node.orelse:
+            bound = _binds_only(inner)
+            if bound is None:
+                return None
+            names |= bound
+        return names
+    return None
+
+
+def _results_cell(work: NotebookWork, step: TopLevelStep):
+    """The first cell that assigns the step's first result: its assignments (and `if`s of
+    assignments) up to the last that sets a result, without those that set a parameter."""
+    for cell in work.cells:
+        bound = [_binds_only(s.node) for s in cell.statements]
+        if not any(names and step.results[0] in names for names in bound):
+            continue
+        last = max(i for i, names in enumerate(bound) if names and names & set(step.results))
+        body = [s.node for s, names in zip(cell.statements[:last + 1], bound)
+                if names is not None and not names & set(step.parameters)]
+        return SynthesizedFunction(step, step.parameters, step.results, cell, body), cell.statements[last]
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -721,12 +755,12 @@ def _render_aligned(cell: Cell, nodes: list[ast.stmt], header: str | None = None
 
 
 def _render_function(function: SynthesizedFunction) -> str:
-    header = f"def {function.step.function}({function.receiver}):"
+    header = f"def {function.step.function}({', '.join(function.parameters)}):"
     lines = [
         ("    " + text if indentable and text else text)
         for text, indentable in _render_aligned(function.cell, function.body, header=header)
     ]
-    lines.append(f"    return {function.receiver}")
+    lines.append(f"    return {', '.join(function.returns)}")
     return "\n".join(lines) + "\n"
 
 
