@@ -1,15 +1,15 @@
-"""How much the harness costs over the work itself, for C3W3 on solutions/.
+"""How much the harness costs over the work itself, for one assignment on solutions/.
 
 Prints, in one run, the wall time of
 
-  harness: `python -m pytest graders/test_c3w3.py --submission solutions` (pytest, the trusted
-           side, the worker process, the pipes, the checks and the report), and
+  harness: `python -m pytest graders/test_<assignment>.py --submission solutions` (pytest, the
+           trusted side, the worker process, the pipes, the checks and the report), and
   floor:   one process that imports TensorFlow and runs the same probe computations on the
            solutions directly (no pytest, no worker, no checks),
 
 each as the median of --repeat runs, alternating, and their ratio. Goal: ratio <= 1.5.
 
-    python bench/bench_c3w3.py [--repeat 3]
+    python bench/bench_suite.py [--assignment c3w3] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -24,18 +24,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 FLOOR = """
-import os
+import importlib, os, pathlib, sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow
+from graders.engine import pretrained
 from graders.engine.loading import find_model_file
 from graders.engine.probing import Submission
 from graders.engine.registry import assignment
-import solutions.c3w3_segmentation as module
 
-c3w3 = assignment("c3w3")
-submission = Submission(module, module.__file__, find_model_file(__import__("pathlib").Path("solutions"), c3w3))
+pretrained.install()  # no download of ImageNet weights, as in the worker
+suite = assignment(sys.argv[1])
+module = importlib.import_module("solutions." + suite.module)
+submission = Submission(module, module.__file__, find_model_file(pathlib.Path("solutions"), suite))
 submission.stand_ins = module
-for exercise in c3w3.exercises:
+for exercise in suite.exercises:
     exercise.probe(submission, exercise.probe_params())
 """
 
@@ -51,11 +53,13 @@ def timed(command: list[str]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--assignment", default="c3w3")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    harness = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "graders/test_c3w3.py",
+    grader = f"graders/test_{args.assignment}.py"
+    harness = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", grader,
                "--submission", "solutions"]
-    floor = [sys.executable, "-c", FLOOR]
+    floor = [sys.executable, "-c", FLOOR, args.assignment]
     timed(floor)  # warm the file cache so neither side pays for a cold first import
     times = {"harness": [], "floor": []}
     for _ in range(args.repeat):
@@ -66,7 +70,7 @@ def main() -> None:
     print(f"{'what':<60} {'median s':>9} {'runs':>24}")
     print(f"{'floor: one process, TensorFlow + the same probe computations':<60} {floor_s:>9.2f} "
           f"{' '.join(f'{t:.2f}' for t in times['floor']):>24}")
-    print(f"{'harness: pytest graders/test_c3w3.py --submission solutions':<60} {harness_s:>9.2f} "
+    print(f"{f'harness: pytest {grader} --submission solutions':<60} {harness_s:>9.2f} "
           f"{' '.join(f'{t:.2f}' for t in times['harness']):>24}")
     print(f"{'ratio harness / floor (goal <= 1.5)':<60} {harness_s / floor_s:>9.2f}")
 

@@ -22,15 +22,13 @@ your submission). Submit that .keras file with your code.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from exercises import c3w3_data
+from exercises import c3w3_data, submission_files
 
 SUBMISSION_FILE = "c3w3_segmentation.py"
 DEFAULT_MODEL_NAME = "c3w3_model.keras"
@@ -44,31 +42,12 @@ CLASS_NAMES = [str(d) for d in range(10)] + ["background"]
 
 def resolve_submission(path):
     """The .py file named by PATH (a file, or a folder holding c3w3_segmentation.py)."""
-    path = Path(path).expanduser().resolve()
-    if path.is_dir():
-        path = path / SUBMISSION_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"submission not found: {path}")
-    if path.suffix != ".py":
-        raise ValueError(f"submission must be a .py file, got {path.name}")
-    return path
+    return submission_files.resolve_submission(path, SUBMISSION_FILE)
 
 
 def load_submission(path):
     """Import the submission file as a module and check its functions exist."""
-    path = resolve_submission(path)
-    spec = importlib.util.spec_from_file_location("c3w3_submission", path)
-    module = importlib.util.module_from_spec(spec)
-    # Let the submission import helper files that sit next to it.
-    sys.path.insert(0, str(path.parent))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(path.parent))
-    missing = [name for name in REQUIRED_FUNCTIONS if not callable(getattr(module, name, None))]
-    if missing:
-        raise AttributeError(f"{path.name} must define {', '.join(missing)}")
-    return module
+    return submission_files.load_submission(path, SUBMISSION_FILE, REQUIRED_FUNCTIONS)
 
 
 def build_model(submission):

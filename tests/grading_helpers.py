@@ -62,8 +62,10 @@ def run_pytest(*args: str, cwd: Path = ROOT, timeout: float = 900) -> subprocess
                           capture_output=True, text=True, timeout=timeout)
 
 
-def run_grader_json(submission: os.PathLike | str, tmp_path: Path, *extra: str) -> tuple[dict, subprocess.CompletedProcess]:
+def run_grader_json(submission: os.PathLike | str, tmp_path: Path, *extra: str,
+                    assignment_id: str = "c3w3") -> tuple[dict, subprocess.CompletedProcess]:
     out = tmp_path / "results.json"
-    completed = run_pytest("graders/test_c3w3.py", "--submission", str(submission), "--grade-json", str(out), *extra)
+    completed = run_pytest(f"graders/test_{assignment_id}.py", "--submission", str(submission),
+                           "--grade-json", str(out), *extra)
     assert out.exists(), completed.stdout + completed.stderr
     return json.loads(out.read_text()), completed

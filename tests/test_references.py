@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from graders.engine import compare
 from graders.engine.references import load_reference, observe_solutions
-from graders.engine.registry import assignment
+from graders.engine.registry import SUITES, assignment
 
 
 def _assert_same(fresh, cached, where):
@@ -27,10 +28,11 @@ def _assert_same(fresh, cached, where):
         assert fresh == cached, where
 
 
-def test_reference_cache_matches_solutions():
-    c3w3 = assignment("c3w3")
-    fresh = observe_solutions(c3w3)
-    assert set(fresh) == {e.id for e in c3w3.exercises if e.uses_reference}
+@pytest.mark.parametrize("assignment_id", SUITES)
+def test_reference_cache_matches_solutions(assignment_id):
+    suite = assignment(assignment_id)
+    fresh = observe_solutions(suite)
+    assert set(fresh) == {e.id for e in suite.exercises if e.uses_reference}
     for exercise_id, observation in fresh.items():
-        _assert_same(observation, load_reference("c3w3", exercise_id),
-                     f"{exercise_id} (run `cvgrade fixtures c3w3` if solutions changed on purpose)")
+        _assert_same(observation, load_reference(assignment_id, exercise_id),
+                     f"{exercise_id} (run `cvgrade fixtures {assignment_id}` if solutions changed on purpose)")

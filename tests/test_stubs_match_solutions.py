@@ -7,7 +7,8 @@ import ast
 import pytest
 from grading_helpers import ROOT
 
-MODULES = ["c3w3_segmentation"]
+MODULES = ["c3w1_bounding_boxes",
+           "c3w3_segmentation"]
 
 
 def _parts(path):

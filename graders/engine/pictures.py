@@ -33,14 +33,34 @@ def difference_rgb(mask: np.ndarray) -> np.ndarray:
     return picture
 
 
+def with_boxes(image: np.ndarray, boxes: list[tuple[np.ndarray, tuple[int, int, int]]],
+               width: int = 2) -> np.ndarray:
+    """`image` (HxWx3 uint8) with outlines of boxes given as normalised (xmin, ymin, xmax, ymax)."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8))
+    draw = ImageDraw.Draw(picture)
+    height, width_px = image.shape[:2]
+    for box, colour in boxes:
+        xmin, ymin, xmax, ymax = (float(v) for v in np.nan_to_num(np.asarray(box, dtype=np.float64)))
+        left, right = sorted((xmin * width_px, xmax * width_px))
+        top, bottom = sorted((ymin * height, ymax * height))
+        draw.rectangle([max(-1e4, left), max(-1e4, top), min(1e4, right), min(1e4, bottom)],
+                       outline=colour, width=width)
+    return np.asarray(picture)
+
+
 def grid_png(rows: list[list[np.ndarray]], column_titles: list[str] | None = None,
-             scale: int = 3, gap: int = 4) -> bytes:
-    """A grid of equally sized RGB arrays, enlarged `scale` times, as PNG bytes."""
+             scale: int = 3, gap: int = 4, captions: list[list[str]] | None = None) -> bytes:
+    """A grid of equally sized RGB arrays, enlarged `scale` times, as PNG bytes; `captions`
+    (one per cell, row by row) are written under the cells."""
     from PIL import Image, ImageDraw
 
     height, width = rows[0][0].shape[:2]
     cell_h, cell_w = height * scale, width * scale
     title_h = 14 if column_titles else 0
+    caption_h = 14 if captions else 0
+    cell_h += caption_h
     columns = max(len(r) for r in rows)
     canvas = Image.new("RGB", (columns * (cell_w + gap) + gap, title_h + len(rows) * (cell_h + gap) + gap),
                        (255, 255, 255))
@@ -50,8 +70,11 @@ def grid_png(rows: list[list[np.ndarray]], column_titles: list[str] | None = Non
     for r, row in enumerate(rows):
         for c, cell in enumerate(row):
             tile = Image.fromarray(np.ascontiguousarray(cell, dtype=np.uint8)).resize(
-                (cell_w, cell_h), Image.NEAREST)
-            canvas.paste(tile, (gap + c * (cell_w + gap), title_h + gap + r * (cell_h + gap)))
+                (cell_w, cell_h - caption_h), Image.NEAREST)
+            left, top = gap + c * (cell_w + gap), title_h + gap + r * (cell_h + gap)
+            canvas.paste(tile, (left, top))
+            if captions and c < len(captions[r]):
+                draw.text((left, top + cell_h - caption_h + 1), captions[r][c], fill=(0, 0, 0))
     buffer = io.BytesIO()
     canvas.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

@@ -12,6 +12,7 @@ import numpy as np
 
 from graders.engine import compare
 from graders.engine.registry import Assignment, Exercise, Figure, Hint, Verdict
+from graders.suites import common
 from graders.engine.source import TopLevelStep
 
 N_CLASSES = 11
@@ -20,18 +21,6 @@ PASS_MARK = 60.0  # mean IoU of the ten digit classes x 100, as the course grade
 
 
 # --- helpers that run in the worker --------------------------------------------
-def _keras():
-    import keras
-
-    return keras
-
-
-def _fail(message: str):
-    from graders.engine.probing import ProbeFailure
-
-    return ProbeFailure(message)
-
-
 def _preprocess(images: np.ndarray) -> np.ndarray:
     """uint8 (N, 64, 84) -> float32 (N, 64, 84, 1) in [-1, 1], the course's preprocessing."""
     return np.asarray(images)[..., None].astype(np.float32) / 127.5 - 1.0
@@ -45,24 +34,6 @@ def _dev_images(count: int) -> np.ndarray:
     return _preprocess(images[:count])
 
 
-def _keras_tensor(value, what: str):
-    keras = _keras()
-    if not isinstance(value, keras.KerasTensor):
-        shown = "None" if value is None else type(value).__name__
-        raise _fail(f"{what} returned {shown}; it must return the output tensor of its layers")
-    return value
-
-
-def _observe_model(model, inputs, seed: int) -> dict:
-    """Structure, then behaviour with seeded weights on fixed inputs."""
-    from graders.engine import modelprobe
-
-    observation = modelprobe.describe(model)
-    modelprobe.seed_weights(model, seed)
-    observation["outputs"] = modelprobe.predict(model, inputs)
-    return observation
-
-
 # --- Exercise 1: conv_block ----------------------------------------------------------
 # (input shape, positional arguments after the input). The second case shows
 # whether the block uses its arguments rather than the course's values.
@@ -70,39 +41,24 @@ CONV_BLOCK_CASES = (((64, 84, 1), (32, 3, 2, 2)), ((16, 20, 8), (8, 5, 3, 2)))
 
 
 def probe_conv_block(submission, params) -> dict:
-    keras = _keras()
+    keras = common.keras()
     conv_block = submission.function("conv_block")
     seed = params.get("seed", 0)
     cases = []
     for index, (shape, arguments) in enumerate(CONV_BLOCK_CASES):
         inputs = keras.Input(shape)
-        output = _keras_tensor(conv_block(inputs, *arguments), "conv_block")
+        output = common.keras_tensor(conv_block(inputs, *arguments), "conv_block")
         x = np.random.default_rng([seed, index]).normal(size=(2,) + shape).astype(np.float32)
-        cases.append(_observe_model(keras.Model(inputs, output), x, seed + index))
+        cases.append(common.observe_model(keras.Model(inputs, output), x, seed + index))
     return {"cases": cases}
 
 
-def _layer_figure(observation: dict, reference: dict, caption: str) -> Figure:
-    table, marked = compare.layer_table_diff(observation["layers"], reference["layers"])
-    return Figure(caption=caption, table=table, marked_rows=marked)
-
-
-def _check_outputs(observation, reference, names, tolerance=1e-3) -> tuple[bool, str]:
-    for name, actual, expected in zip(names, observation["outputs"], reference["outputs"]):
-        ok, reason = compare.check_array(actual, expected, name, tolerance)
-        if not ok:
-            return False, reason
-    if len(observation["outputs"]) != len(reference["outputs"]):
-        return False, f"{len(observation['outputs'])} outputs, expected {len(reference['outputs'])}"
-    return True, "outputs match"
-
-
 def check_conv_block(observation, reference) -> Verdict:
-    figure = _layer_figure(observation["cases"][0], reference["cases"][0],
+    figure = common.layer_figure(observation["cases"][0], reference["cases"][0],
                            "conv_block(Input((64, 84, 1)), 32, 3, 2, 2): your layers and the expected ones")
     passed = []
     for index, (mine, theirs) in enumerate(zip(observation["cases"], reference["cases"])):
-        ok, reason = _check_outputs(mine, theirs, ["output"])
+        ok, reason = common.check_outputs(mine, theirs, ["output"])
         passed.append(ok)
         if not ok:
             shape, arguments = CONV_BLOCK_CASES[index]
@@ -180,7 +136,7 @@ FEATURE_NAMES = ("f3", "f4", "f5")
 
 
 def probe_fcn8(submission, params) -> dict:
-    keras = _keras()
+    keras = common.keras()
     fcn8 = submission.function("FCN8")
     with submission.replaced("conv_block", _conv_block_stand_in(submission)):
         returned = fcn8()
@@ -190,20 +146,20 @@ def probe_fcn8(submission, params) -> dict:
         if len(features) != 3:
             raise ValueError
     except (TypeError, ValueError):
-        raise _fail("FCN8 must return ((f3, f4, f5), img_input)") from None
-    outputs = [_keras_tensor(f, f"FCN8's {name}") for name, f in zip(FEATURE_NAMES, features)]
-    model = keras.Model(_keras_tensor(image_input, "FCN8's img_input"), outputs)
-    return _observe_model(model, _dev_images(2), params.get("seed", 0))
+        raise common.fail("FCN8 must return ((f3, f4, f5), img_input)") from None
+    outputs = [common.keras_tensor(f, f"FCN8's {name}") for name, f in zip(FEATURE_NAMES, features)]
+    model = keras.Model(common.keras_tensor(image_input, "FCN8's img_input"), outputs)
+    return common.observe_model(model, _dev_images(2), params.get("seed", 0))
 
 
 def check_fcn8(observation, reference) -> Verdict:
-    figure = _layer_figure(observation, reference, "FCN8 encoder (conv_block replaced by the reference "
+    figure = common.layer_figure(observation, reference, "FCN8 encoder (conv_block replaced by the reference "
                                                    "one): your layers and the expected ones")
     for name, mine, theirs in zip(FEATURE_NAMES, observation["output_shapes"], reference["output_shapes"]):
         if mine != theirs:
             return Verdict.failed(f"{name} has shape {compare.shape_text(mine)}, expected "
                                   f"{compare.shape_text(theirs)}", figures=[figure])
-    ok, reason = _check_outputs(observation, reference, FEATURE_NAMES)
+    ok, reason = common.check_outputs(observation, reference, FEATURE_NAMES)
     if not ok:
         return Verdict.failed(reason + " with seeded weights on M2NIST images", figures=[figure])
     return Verdict.passed("f3, f4 and f5 match in shape and values", figures=[figure])
@@ -253,25 +209,25 @@ FEATURE_SHAPES = ((8, 12, 128), (4, 6, 256), (2, 3, 256))
 
 
 def probe_decoder(submission, params) -> dict:
-    keras = _keras()
+    keras = common.keras()
     decoder = submission.function("fcn8_decoder")
     inputs = [keras.Input(shape) for shape in FEATURE_SHAPES]
-    output = _keras_tensor(decoder(tuple(inputs), N_CLASSES), "fcn8_decoder")
+    output = common.keras_tensor(decoder(tuple(inputs), N_CLASSES), "fcn8_decoder")
     seed = params.get("seed", 0)
     rng = np.random.default_rng([seed, 3])
     features = [rng.normal(size=(2,) + shape).astype(np.float32) for shape in FEATURE_SHAPES]
-    return _observe_model(keras.Model(inputs, output), features, seed)
+    return common.observe_model(keras.Model(inputs, output), features, seed)
 
 
 def check_decoder(observation, reference) -> Verdict:
-    figures = [_layer_figure(observation, reference, "fcn8_decoder: your layers and the expected ones")]
+    figures = [common.layer_figure(observation, reference, "fcn8_decoder: your layers and the expected ones")]
     mine, theirs = observation["output_shapes"][0], reference["output_shapes"][0]
     if mine != theirs:
         return Verdict.failed(f"the output has shape {compare.shape_text(mine)}, expected "
                               f"{compare.shape_text(theirs)}", figures=figures)
     # No picture of the output here: with seeded random weights it is noise either way;
     # the layer table with its settings shows where a decoder differs.
-    ok, reason = _check_outputs(observation, reference, ["the output"])
+    ok, reason = common.check_outputs(observation, reference, ["the output"])
     if not ok:
         return Verdict.failed(reason + " with seeded weights", figures=figures)
     return Verdict.passed("the output matches in shape and values", figures=figures)
@@ -313,37 +269,10 @@ DECODER_HINTS = (
 
 
 # --- Exercise 4: compile -----------------------------------------------------------------
-def _name_of(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value.lower()
-    for attribute in ("name", "__name__"):
-        name = getattr(value, attribute, None)
-        if isinstance(name, str):
-            return name.lower()
-    return type(value).__name__.lower()
-
-
-def _optimizer_description(optimizer) -> dict:
-    if optimizer is None:
-        return {"class": None}
-    config = {}
-    for key in ("learning_rate", "momentum", "nesterov"):
-        value = getattr(optimizer, key, None)
-        try:
-            value = float(value.numpy()) if hasattr(value, "numpy") else value
-        except (TypeError, ValueError):
-            value = str(value)
-        if isinstance(value, (bool, int, float, str)):
-            config[key] = value
-    return {"class": type(optimizer).__name__, **config}
-
-
 def probe_compile(submission, params) -> dict:
     import inspect
 
-    keras = _keras()
+    keras = common.keras()
     from graders.data import m2nist
 
     compile_model = submission.function("compile_model")
@@ -362,15 +291,15 @@ def probe_compile(submission, params) -> dict:
     model.compile = spy
     compile_model(model)
     if not calls:
-        raise _fail("compile_model did not call model.compile(...)")
+        raise common.fail("compile_model did not call model.compile(...)")
     arguments = calls[-1]
     metrics = arguments.get("metrics") or []
     metrics = metrics if isinstance(metrics, (list, tuple)) else [metrics]
     observation = {
-        "loss": _name_of(arguments.get("loss")),
+        "loss": common.name_of(arguments.get("loss")),
         "loss_is_string": isinstance(arguments.get("loss"), str),
-        "optimizer": _optimizer_description(getattr(model, "optimizer", None)),
-        "metrics": [_name_of(m) for m in metrics],
+        "optimizer": common.optimizer_description(getattr(model, "optimizer", None)),
+        "metrics": [common.name_of(m) for m in metrics],
     }
     images, labels = m2nist.load_split("dev")
     x = _preprocess(images[:4])
@@ -434,7 +363,7 @@ def probe_class_wise_metrics(submission, params) -> dict:
             results.append({"iou": np.asarray(iou, dtype=np.float64).ravel(),
                             "dice": np.asarray(dice, dtype=np.float64).ravel()})
         except (TypeError, ValueError):
-            raise _fail("class_wise_metrics must return two lists: (class_wise_iou, "
+            raise common.fail("class_wise_metrics must return two lists: (class_wise_iou, "
                         "class_wise_dice_score)") from None
     return {"cases": results}
 
@@ -476,29 +405,10 @@ MODEL_FILES = ("c3w3_model.keras", "c3w3_model.h5", "model.keras", "model.h5")
 
 
 def probe_trained_model(submission, params) -> dict:
-    keras = _keras()
-    path = submission.model_file
-    if path is None:
-        raise _fail(f"not implemented yet: no trained model file; train one with `python -m "
-                    f"exercises.c3w3_training`, or save yours next to your code as {MODEL_FILES[0]} "
-                    f"(model.save('{MODEL_FILES[0]}')) or {MODEL_FILES[1]}")
-    try:
-        model = keras.models.load_model(path, compile=False, safe_mode=True)
-    except Exception as error:
-        text = str(error)
-        if "Lambda" in text:
-            raise _fail("the model file contains a Lambda layer, which cannot be loaded safely "
-                        "(it would run arbitrary code); rebuild the model without Lambda layers") from None
-        raise _fail(f"the model file could not be loaded: {type(error).__name__}: "
-                    f"{text.strip().splitlines()[0][:200] if text.strip() else ''}") from None
-    input_shape = [None if s is None else int(s) for s in model.inputs[0].shape]
-    output_shape = [None if s is None else int(s) for s in model.outputs[0].shape]
-    if len(model.inputs) != 1 or input_shape[1:] != [64, 84, 1]:
-        raise _fail(f"the model's input has shape {compare.shape_text(input_shape)}, expected "
-                    "(None, 64, 84, 1)")
-    if len(model.outputs) != 1 or output_shape[1:] != [64, 84, N_CLASSES]:
-        raise _fail(f"the model's output has shape {compare.shape_text(output_shape)}, expected "
-                    f"(None, 64, 84, {N_CLASSES})")
+    model = common.load_trained_model(
+        submission.model_file, f"train one with `python -m exercises.c3w3_training`, or save yours next "
+        f"to your code as {MODEL_FILES[0]} (model.save('{MODEL_FILES[0]}')) or {MODEL_FILES[1]}")
+    common.require_shapes(model, (64, 84, 1), (64, 84, N_CLASSES))
     images = _preprocess(params["images"])
     scores = model.predict(images, batch_size=50, verbose=0)
     return {"predictions": np.asarray(scores).argmax(-1).astype(np.uint8),

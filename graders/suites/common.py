@@ -1,0 +1,248 @@
+"""What every suite's probes and checks share: Keras models observed, compared and explained.
+
+Probe helpers import Keras lazily (they run in the worker); check helpers use
+only plain observations (they run on the trusted side).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from graders.engine import compare
+from graders.engine.registry import Figure, Hint, Verdict
+
+
+# --- in the worker ------------------------------------------------------------------------
+def keras():
+    import keras
+
+    return keras
+
+
+def fail(message: str):
+    """The exception a probe raises when the learner's code ran but returned something unusable."""
+    from graders.engine.probing import ProbeFailure
+
+    return ProbeFailure(message)
+
+
+def keras_tensor(value, what: str):
+    if not isinstance(value, keras().KerasTensor):
+        shown = "None" if value is None else type(value).__name__
+        raise fail(f"{what} returned {shown}; it must return the output tensor of its layers")
+    return value
+
+
+def observe_model(model, inputs, seed: int) -> dict:
+    """Structure, then behaviour with seeded weights on fixed inputs."""
+    from graders.engine import modelprobe
+
+    observation = modelprobe.describe(model)
+    modelprobe.seed_weights(model, seed)
+    observation["outputs"] = modelprobe.predict(model, inputs)
+    return observation
+
+
+def observe_network(model, inputs, seed: int) -> dict:
+    """`observe_model` without the layer table: a pretrained backbone has hundreds of layers,
+    a table nobody reads."""
+    observation = observe_model(model, inputs, seed)
+    observation.pop("layers")
+    return observation
+
+
+def require_model(value, what: str):
+    if not isinstance(value, keras().Model):
+        shown = "None" if value is None else type(value).__name__
+        raise fail(f"{what} returned {shown}; it must return a tf.keras.Model")
+    return value
+
+
+def reference_parts(submission, names):
+    """While a later exercise runs, the learner's `names` are the reference ones, so a broken
+    earlier exercise costs only its own points."""
+    stack = contextlib.ExitStack()
+    for name in names:
+        stack.enter_context(submission.replaced(name, submission.reference(name)))
+    return stack
+
+
+def seeded_normal(seed: int, index: int, shape) -> np.ndarray:
+    return np.random.default_rng([seed, index]).normal(size=shape).astype(np.float32)
+
+
+def losses_and_metrics(model) -> dict:
+    """What `compile` was given, as names: a loss or a {output: loss} dict, and the metrics."""
+    loss = getattr(model, "loss", None)
+    losses = {k: name_of(v) for k, v in loss.items()} if isinstance(loss, dict) else name_of(loss)
+    compiled = getattr(model, "_compile_config", None)
+    metrics = (compiled.config.get("metrics") if compiled is not None else None) or []
+    if isinstance(metrics, dict):
+        metrics = {k: sorted(name_of(m) for m in (v if isinstance(v, (list, tuple)) else [v]))
+                   for k, v in metrics.items()}
+    else:
+        metrics = sorted(name_of(m) for m in (metrics if isinstance(metrics, (list, tuple)) else [metrics]))
+    return {"optimizer": optimizer_description(getattr(model, "optimizer", None)), "loss": losses,
+            "metrics": metrics}
+
+
+# A pretrained backbone from keras.applications, judged on what was asked for and on its outputs.
+def probe_backbone(submission, function_name: str, input_shape: tuple, inputs: np.ndarray, seed: int) -> dict:
+    from graders.engine import pretrained
+
+    function = submission.function(function_name)
+    pretrained.take_calls()
+    tensor = keras().Input(input_shape)
+    output = keras_tensor(function(tensor), function_name)
+    calls = pretrained.take_calls()
+    observation = observe_network(keras().Model(tensor, output), inputs, seed)
+    observation["networks"] = calls
+    return observation
+
+
+def asked(observation, key):
+    """What the learner's last keras.applications call asked for (`network`, `weights`, ...)."""
+    networks = observation.get("networks") or []
+    return networks[-1].get(key) if networks else None
+
+
+def check_backbone(observation, reference, network: str, input_shape: tuple) -> Verdict:
+    asked_for = observation["networks"][-1] if observation.get("networks") else None
+    if asked_for is None:
+        return Verdict.failed(f"builds no network from tf.keras.applications; call {network}(...) on the inputs")
+    details = [f"you built {asked_for['network']}(input_shape={asked_for['input_shape']}, include_top="
+               f"{asked_for['include_top']}, weights={asked_for['weights']!r})"]
+    mine, theirs = observation["output_shapes"][0], reference["output_shapes"][0]
+    if mine != theirs:
+        return Verdict.failed(f"the features have shape {compare.shape_text(mine)}, expected "
+                              f"{compare.shape_text(theirs)}", details=details)
+    if asked_for["network"] != network:
+        return Verdict.failed(f"the features come from {asked_for['network']}, not {network}", details=details)
+    ok, reason = check_outputs(observation, reference, ["the features"])
+    if not ok:
+        return Verdict.failed(reason + " with seeded weights", details=details)
+    if asked_for["weights"] != "imagenet":
+        return Verdict(0.5, f"weights={asked_for['weights']!r}: the network starts from random weights",
+                       details=details)
+    if asked_for["input_shape"] not in (None, list(input_shape)):
+        return Verdict(0.5, f"{network} was built for input_shape={tuple(asked_for['input_shape'])}",
+                       details=details)
+    return Verdict.passed(f"{network} without its top, with ImageNet weights; the "
+                          f"{'x'.join(map(str, theirs[1:]))} features match with seeded weights", details=details)
+
+
+def backbone_hints(network: str, qualified: str, input_shape: tuple, features: str,
+                   wrong_networks: dict[str, str]) -> tuple[Hint, ...]:
+    """The hints of a backbone exercise: each wrong network by name (prefix -> what to say), the
+    top left on, random weights, another input shape."""
+    hints = [Hint(f"the backbone is {network} ({qualified}), not {said}",
+                  lambda o, r, prefix=prefix: (asked(o, "network") or "").startswith(prefix))
+             for prefix, said in wrong_networks.items()]
+    hints += [
+        Hint(f"include_top=True keeps {network}'s ImageNet classifier (1000 class scores); pass "
+             f"include_top=False to get the {features} feature maps",
+             lambda o, r: asked(o, "include_top") is True),
+        Hint("pass weights='imagenet': transfer learning starts from the weights learned on ImageNet",
+             lambda o, r: bool(o.get("networks")) and asked(o, "weights") != "imagenet"),
+        Hint(f"build {network} for the images the model sees: input_shape={input_shape}",
+             lambda o, r: asked(o, "input_shape") not in (None, list(input_shape))),
+        Hint(f"use {qualified}",
+             lambda o, r: bool(o.get("networks")) and asked(o, "network") != network),
+    ]
+    return tuple(hints)
+
+
+def check_layers(observation, reference, what: str, caption: str) -> Verdict:
+    """Shape, then outputs with seeded weights, with the layer tables side by side."""
+    figure = layer_figure(observation, reference, caption)
+    mine, theirs = observation["output_shapes"], reference["output_shapes"]
+    if mine != theirs:
+        return Verdict.failed(f"the output has shape {', '.join(map(compare.shape_text, mine))}, expected "
+                              f"{', '.join(map(compare.shape_text, theirs))}", figures=[figure])
+    ok, reason = check_outputs(observation, reference, [f"output {i + 1}" if len(theirs) > 1 else "the output"
+                                                         for i in range(len(theirs))])
+    if not ok:
+        return Verdict.failed(f"{reason} with seeded weights", figures=[figure])
+    return Verdict.passed(f"{what} match in shape and values with seeded weights", figures=[figure])
+
+
+def dense_units(observation) -> list:
+    return [row["config"].get("units") for row in compare.layers_of_type(observation, "Dense")]
+
+
+def name_of(value) -> str | None:
+    """A loss, metric or optimizer as a lower-case name, however it was given."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.lower()
+    for attribute in ("name", "__name__"):
+        name = getattr(value, attribute, None)
+        if isinstance(name, str):
+            return name.lower()
+    return type(value).__name__.lower()
+
+
+def optimizer_description(optimizer) -> dict:
+    if optimizer is None:
+        return {"class": None}
+    config = {}
+    for key in ("learning_rate", "momentum", "nesterov"):
+        value = getattr(optimizer, key, None)
+        try:
+            value = float(value.numpy()) if hasattr(value, "numpy") else value
+        except (TypeError, ValueError):
+            value = str(value)
+        if isinstance(value, (bool, int, float, str)):
+            config[key] = value
+    return {"class": type(optimizer).__name__, **config}
+
+
+def load_trained_model(path: str | None, how_to_train: str):
+    """The learner's saved model, loaded with Keras' safe mode (no code from the file runs)."""
+    if path is None:
+        raise fail(f"not implemented yet: no trained model file; {how_to_train}")
+    try:
+        return keras().models.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:
+        text = str(error)
+        if "Lambda" in text:
+            raise fail("the model file contains a Lambda layer, which cannot be loaded safely "
+                       "(it would run arbitrary code); rebuild the model without Lambda layers") from None
+        raise fail(f"the model file could not be loaded: {type(error).__name__}: "
+                   f"{text.strip().splitlines()[0][:200] if text.strip() else ''}") from None
+
+
+def require_shapes(model, input_shape: tuple, output_shape: tuple) -> None:
+    """One input and one output of the given shapes (without the batch axis), or a clear failure."""
+    def shape(tensor):
+        return [None if s is None else int(s) for s in tensor.shape]
+
+    if len(model.inputs) != 1 or shape(model.inputs[0])[1:] != list(input_shape):
+        raise fail(f"the model's input has shape {compare.shape_text(shape(model.inputs[0]))}, expected "
+                   f"{compare.shape_text([None, *input_shape])}")
+    if len(model.outputs) != 1 or shape(model.outputs[0])[1:] != list(output_shape):
+        raise fail(f"the model's output has shape {compare.shape_text(shape(model.outputs[0]))}, "
+                   f"expected {compare.shape_text([None, *output_shape])}")
+
+
+# --- on the trusted side ----------------------------------------------------------------------
+def layer_figure(observation: dict, reference: dict, caption: str) -> Figure:
+    table, marked = compare.layer_table_diff(observation["layers"], reference["layers"])
+    return Figure(caption=caption, table=table, marked_rows=marked)
+
+
+def check_outputs(observation, reference, names, tolerance=1e-3) -> tuple[bool, str]:
+    for name, actual, expected in zip(names, observation["outputs"], reference["outputs"]):
+        ok, reason = compare.check_array(actual, expected, name, tolerance)
+        if not ok:
+            return False, reason
+    if len(observation["outputs"]) != len(reference["outputs"]):
+        return False, f"{len(observation['outputs'])} outputs, expected {len(reference['outputs'])}"
+    return True, "outputs match"
+
+
+def as_float_array(value) -> np.ndarray:
+    return np.asarray(value, dtype=np.float64)
