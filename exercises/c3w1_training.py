@@ -114,12 +114,7 @@ def main(argv=None):
     print(f"dev: {np.mean(iou >= IOU_THRESHOLD):.0%} of boxes found (IoU >= {IOU_THRESHOLD}), "
           f"median IoU {np.median(iou):.2f}")
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # An uncompiled copy: the optimizer's state is not needed for grading.
-    inference_model = tf.keras.models.clone_model(model)
-    inference_model.set_weights(model.get_weights())
-    inference_model.save(out)
-    print(f"saved the model to {out}")
+    submission_files.save_for_grading(model, out)
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Load a learner's submission file for the training scripts (`python -m exercises.<week>_training`)."""
+"""Load a learner's submission and save the trained model, for the training scripts
+(`python -m exercises.<week>_training`)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,16 @@ def load_submission(path, filename, required_functions):
     if missing:
         raise AttributeError(f"{path.name} must define {', '.join(missing)}")
     return module
+
+
+def save_for_grading(model, out):
+    """Save an uncompiled copy of `model` at `out`: the optimizer's state (Adam keeps two values
+    per weight) would triple the file, and grading only needs the weights."""
+    import tensorflow as tf
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    inference_model = tf.keras.models.clone_model(model)
+    inference_model.set_weights(model.get_weights())
+    inference_model.save(out)
+    print(f"saved the model to {out}")

@@ -304,11 +304,7 @@ def probe_compile(submission, params) -> dict:
     images, labels = m2nist.load_split("dev")
     x = _preprocess(images[:4])
     y = m2nist.label_maps_to_one_hot(labels[:4]).astype(np.float32)
-    try:
-        values = model.evaluate(x, y, batch_size=4, verbose=0, return_dict=True)
-        observation["loss_value"] = float(values["loss"])
-    except Exception as error:  # a loss that does not fit the labels raises here
-        observation["loss_error"] = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:200]}"
+    observation.update(common.evaluated_loss(model, x, y))
     return observation
 
 

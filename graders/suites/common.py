@@ -168,6 +168,43 @@ def check_layers(observation, reference, what: str, caption: str) -> Verdict:
     return Verdict.passed(f"{what} match in shape and values with seeded weights", figures=[figure])
 
 
+def layer_probe(function_name: str, input_shape: tuple, inputs):
+    """A probe that calls `function_name` on an Input of `input_shape` and observes the layers with
+    seeded weights on `inputs(seed)`, and the name of the layer that makes the output."""
+    def probe(submission, params) -> dict:
+        function = submission.function(function_name)
+        tensor = keras().Input(input_shape)
+        output = keras_tensor(function(tensor), function_name)
+        seed = params.get("seed", 0)
+        observation = observe_model(keras().Model(tensor, output), inputs(seed), seed)
+        observation["output_name"] = output._keras_history[0].name
+        return observation
+
+    return probe
+
+
+def layer_check(what: str, caption: str, name: str | None = None):
+    """`check_layers`, and half the points when the output layer does not bear the `name` asked for."""
+    def check(observation, reference) -> Verdict:
+        verdict = check_layers(observation, reference, what, caption)
+        if name and verdict.score >= 1 and observation["output_name"] != name:
+            return Verdict(0.5, f"the output layer is named {observation['output_name']!r}, not {name!r}",
+                           figures=verdict.figures)
+        return verdict
+
+    return check
+
+
+def evaluated_loss(model, inputs, targets) -> dict:
+    """The compiled loss on one batch, or the first line of the error a loss that does not fit
+    the targets raises."""
+    try:
+        values = model.evaluate(inputs, targets, batch_size=len(inputs), verbose=0, return_dict=True)
+        return {"loss_value": float(values["loss"])}
+    except Exception as error:  # noqa: BLE001 - the learner's loss, whatever it raises
+        return {"loss_error": f"{type(error).__name__}: {str(error).strip().splitlines()[0][:200]}"}
+
+
 def dense_units(observation) -> list:
     return [row["config"].get("units") for row in compare.layers_of_type(observation, "Dense")]
 

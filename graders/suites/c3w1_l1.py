@@ -1,0 +1,217 @@
+"""Lab C3W1-L1 "Transfer learning, cats vs dogs" with InceptionV3, as a practice suite.
+
+The lab loads InceptionV3's weights from a local file. The probe writes such a
+file itself (seeded weights, in the HDF5 layout of Keras' weight files), so it
+can tell whether the learner's model really holds the file's weights. It
+scores like an assignment but counts for nothing in a grade.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from graders.engine import compare
+from graders.engine.registry import Assignment, Exercise, Hint, Verdict
+from graders.suites import common
+
+IMAGE_SHAPE = (150, 150, 3)
+LAST_LAYER = "mixed7"
+WEIGHTS_SEED = 1234  # the weights the probe's local weights file holds
+
+
+def _seed(params) -> int:
+    return params.get("seed", 0)
+
+
+def _base(seed: int | None = None):
+    """InceptionV3 as the lab builds it, frozen, with seeded weights when `seed` is given."""
+    from graders.engine import modelprobe, pretrained
+
+    model = common.keras().applications.InceptionV3(input_shape=IMAGE_SHAPE, include_top=False, weights=None)
+    pretrained.take_calls()  # the probe's own network is not the learner's
+    if seed is not None:
+        modelprobe.seed_weights(model, seed)
+    for layer in model.layers:
+        layer.trainable = False
+    return model
+
+
+@functools.lru_cache(maxsize=1)
+def _weights_file() -> str:
+    """A local weights file for InceptionV3 without its top, written once per worker."""
+    import os
+    import tempfile
+
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    path = os.path.join(tempfile.mkdtemp(prefix="cvgrade-inception-"),
+                        "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5")
+    with h5py.File(path, "w") as file:
+        legacy_h5_format.save_weights_to_hdf5_group(file, _base(WEIGHTS_SEED))
+    return path
+
+
+def _images(seed: int, count: int = 2) -> np.ndarray:
+    return np.random.default_rng([seed, 11]).uniform(-1, 1, (count,) + IMAGE_SHAPE).astype(np.float32)
+
+
+# --- create_pre_trained_model ----------------------------------------------------------------------
+def probe_pre_trained(submission, params) -> dict:
+    from graders.engine import pretrained
+
+    function = submission.function("create_pre_trained_model")
+    path = _weights_file()
+    pretrained.take_calls()
+    model = common.require_model(function(path), "create_pre_trained_model")
+    calls = pretrained.take_calls()
+    expected = _base(WEIGHTS_SEED).get_weights()
+    mine = model.get_weights()
+    loaded = len(mine) == len(expected) and all(
+        a.shape == b.shape and np.array_equal(a, b) for a, b in zip(mine, expected))
+    return {"networks": calls, "weights_loaded": loaded,
+            "trainable_weights": int(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
+            "output_shapes": [[None if s is None else int(s) for s in t.shape] for t in model.outputs]}
+
+
+def check_pre_trained(observation, reference) -> Verdict:
+    network = common.asked(observation, "network")
+    if network is None:
+        return Verdict.failed("create_pre_trained_model builds no network from tf.keras.applications; "
+                              "build InceptionV3(...)")
+    if network != "InceptionV3":
+        return Verdict.failed(f"the network is {network}, not InceptionV3")
+    if observation["output_shapes"] != reference["output_shapes"]:
+        return Verdict.failed(f"the network outputs {compare.shape_text(observation['output_shapes'][0])}, "
+                              f"expected {compare.shape_text(reference['output_shapes'][0])}")
+    score, problems = 1.0, []
+    if not observation["weights_loaded"]:
+        score, problems = score - 0.5, problems + ["the network does not hold the weights of local_weights_file"]
+    if observation["trainable_weights"]:
+        score, problems = score - 0.5, problems + [
+            f"{observation['trainable_weights']:,} weights are still trainable"]
+    if problems:
+        return Verdict(score, "; ".join(problems))
+    return Verdict.passed("InceptionV3 for 150x150x3 without its top, the local weights loaded, every layer frozen")
+
+
+PRE_TRAINED_HINTS = (
+    Hint("build InceptionV3 for the lab's images: input_shape=(150, 150, 3)",
+         lambda o, r: common.asked(o, "input_shape") not in (None, list(IMAGE_SHAPE))),
+    Hint("include_top=False: the new head replaces InceptionV3's classifier",
+         lambda o, r: common.asked(o, "include_top") is True),
+    Hint("load the file: build with weights=None, then pre_trained_model.load_weights(local_weights_file)",
+         lambda o, r: not o["weights_loaded"]),
+    Hint("freeze every layer: for layer in pre_trained_model.layers: layer.trainable = False",
+         lambda o, r: o["trainable_weights"] > 0),
+)
+
+
+# --- output_of_last_layer ----------------------------------------------------------------------------
+def probe_last_layer(submission, params) -> dict:
+    function = submission.function("output_of_last_layer")
+    base = _base()
+    output = common.keras_tensor(function(base), "output_of_last_layer")
+    layer = output._keras_history[0]
+    return {"layer": layer.name, "shape": [None if s is None else int(s) for s in output.shape]}
+
+
+def check_last_layer(observation, reference) -> Verdict:
+    if observation["layer"] != reference["layer"] or observation["shape"] != reference["shape"]:
+        return Verdict.failed(f"the output of layer {observation['layer']!r}, shape "
+                              f"{compare.shape_text(observation['shape'])}; expected '{LAST_LAYER}', "
+                              f"{compare.shape_text(reference['shape'])}")
+    return Verdict.passed(f"the output of '{LAST_LAYER}', 7x7x768")
+
+
+LAST_LAYER_HINTS = (
+    Hint("the head goes on layer 'mixed7': pre_trained_model.get_layer('mixed7').output",
+         lambda o, r: o["layer"] != LAST_LAYER),
+)
+
+
+# --- create_final_model ----------------------------------------------------------------------------------
+def probe_final_model(submission, params) -> dict:
+    from graders.engine import modelprobe
+
+    function = submission.function("create_final_model")
+    seed = _seed(params)
+    base = _base(seed)
+    model = common.require_model(function(base, base.get_layer(LAST_LAYER).output), "create_final_model")
+    base_names = {layer.name for layer in base.layers}
+    observation = common.observe_network(model, _images(seed), seed)
+    observation["layers"] = [row for row in modelprobe.layer_table(model) if row["name"] not in base_names]
+    observation["input_is_base"] = model.inputs[0] is base.inputs[0]
+    observation.update(common.losses_and_metrics(model))
+    if observation["optimizer"].get("class") is not None:
+        observation.update(common.evaluated_loss(model, _images(seed), np.array([0.0, 1.0], dtype=np.float32)))
+    return observation
+
+
+def check_final_model(observation, reference) -> Verdict:
+    figure = common.layer_figure(observation, reference, "the head on mixed7: your layers and the expected ones")
+    details = [f"optimizer {observation['optimizer']}, loss {observation['loss']!r}, metrics {observation['metrics']}"]
+    if not observation["input_is_base"]:
+        return Verdict.failed("the model must start at the pre-trained model's input: "
+                              "Model(inputs=pre_trained_model.input, outputs=x)", figures=[figure])
+    if observation["output_shapes"] != reference["output_shapes"]:
+        return Verdict.failed(f"the model outputs {compare.shape_text(observation['output_shapes'][0])}, "
+                              f"expected {compare.shape_text(reference['output_shapes'][0])}", figures=[figure])
+    ok, reason = common.check_outputs(observation, reference, ["the probability of 'dog'"])
+    if not ok:
+        return Verdict.failed(f"{reason} with seeded weights", figures=[figure])
+    if observation["optimizer"].get("class") is None:
+        return Verdict(0.5, "the model is not compiled: call model.compile(...)", figures=[figure])
+    problems = []
+    if figure.marked_rows:  # dropout and the like change training only, so no output shows them
+        problems.append("the head's layers differ from the lab's (marked in the table)")
+    if "loss_error" in observation:
+        problems.append(f"evaluating the compiled model on cats and dogs fails: {observation['loss_error']}")
+    else:
+        ok, reason = compare.check_close(observation["loss_value"], reference["loss_value"],
+                                         "the loss on a batch of cats and dogs", 1e-4)
+        if not ok:
+            problems.append(reason)
+    mine, theirs = observation["optimizer"], reference["optimizer"]
+    if mine.get("class") != theirs["class"] or not np.isclose(mine.get("learning_rate", -1),
+                                                            theirs["learning_rate"], rtol=1e-4):
+        problems.append(f"the optimizer is {mine.get('class')} with learning rate {mine.get('learning_rate')}, "
+                        f"expected RMSprop with {theirs['learning_rate']:g}")
+    if problems:
+        return Verdict(0.5, "; ".join(problems), details=details, figures=[figure])
+    return Verdict.passed("the head, its outputs with seeded weights and the compile settings match",
+                          details=details, figures=[figure])
+
+
+FINAL_HINTS = (
+    Hint("Flatten the 7x7x768 features, then Dense(1024, relu), Dropout(0.2) and Dense(1, sigmoid)",
+         lambda o, r: common.dense_units(o) != [1024, 1]),
+    Hint("the dropout rate is 0.2",
+         lambda o, r: [row["config"].get("rate") for row in compare.layers_of_type(o, "Dropout")] != [0.2]),
+    Hint("one output for two classes: Dense(1, activation='sigmoid')",
+         lambda o, r: compare.activations(o)[-1:] != ["sigmoid"]),
+    Hint("compile with tf.keras.optimizers.RMSprop(learning_rate=0.0001)",
+         lambda o, r: o["optimizer"].get("class") != "RMSprop"
+         or not np.isclose(o["optimizer"].get("learning_rate", -1), 1e-4, rtol=1e-4)),
+    Hint("two classes and a sigmoid: loss='binary_crossentropy'",
+         lambda o, r: o["loss"] != "binary_crossentropy"),
+)
+
+
+ASSIGNMENT = Assignment(
+    id="c3w1_l1",
+    title="C3W1-L1 Transfer learning with InceptionV3, cats vs dogs (practice)",
+    module="c3w1_l1_inception",
+    notebook_glob="C3W1*L1*.ipynb",
+    counts_for_grade=False,
+    exercises=(
+        Exercise("create_pre_trained_model", "create_pre_trained_model", 30, probe_pre_trained,
+                 check_pre_trained, PRE_TRAINED_HINTS, functions=("create_pre_trained_model",)),
+        Exercise("output_of_last_layer", "output_of_last_layer", 20, probe_last_layer, check_last_layer,
+                 LAST_LAYER_HINTS, functions=("output_of_last_layer",)),
+        Exercise("create_final_model", "create_final_model", 50, probe_final_model, check_final_model,
+                 FINAL_HINTS, functions=("create_final_model",)),
+    ),
+)
