@@ -124,7 +124,8 @@ def _plain(value):
     return str(value)
 
 
-def _shape(shape) -> list:
+def shape_of(shape) -> list:
+    """A Keras shape as plain data: ints, None for an unknown size."""
     return [None if s is None else int(s) for s in shape]
 
 
@@ -145,9 +146,9 @@ def layer_table(model) -> list[dict]:
         rows.append({
             "name": prefix + layer.name,
             "type": type(layer).__name__,
-            "output_shape": None if output_shape is None else _shape(output_shape),
+            "output_shape": None if output_shape is None else shape_of(output_shape),
             "params": int(layer.count_params()) if layer.built else 0,
-            "weights": [_shape(w.shape) for w in layer.weights],
+            "weights": [shape_of(w.shape) for w in layer.weights],
             "config": {k: _plain(config[k]) for k in _CONFIG_KEYS if k in config},
         })
 
@@ -162,7 +163,7 @@ def describe(model) -> dict:
         "layers": layer_table(model),
         "params": int(model.count_params()),
         "trainable_params": int(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
-        "output_shapes": [_shape(t.shape) for t in model.outputs],
+        "output_shapes": [shape_of(t.shape) for t in model.outputs],
     }
 
 

@@ -23,7 +23,7 @@ import os
 import sys
 
 CALLS: list[dict] = []  # what the learner's code asked for since the probe last cleared it
-_NOTES: list[list[str]] = []  # the worker's notes list, where a fallback to no weights is said
+_notes: list[str] = []  # the worker's notes, where a fallback to no weights is said (set by install)
 _DEPTH = [0]  # constructors call one another (ResNet50 calls ResNet): record the outermost only
 _ARGUMENTS = ("input_shape", "include_top", "weights", "pooling", "classes", "alpha")
 
@@ -78,8 +78,7 @@ def _recording(name: str, constructor):
             call["weights_loaded"] = False
             call["note"] = (f"ImageNet weights for {name} are not in the Keras cache here, so it was "
                             f"built without them ({missing}); probes use seeded weights either way")
-            for notes in _NOTES:
-                notes.append(call["note"])
+            _notes.append(call["note"])
             return constructor(*args, **{**kwargs, **_without_weights(signature, args)})
         finally:
             _DEPTH[0] -= 1
@@ -99,8 +98,9 @@ def _without_weights(signature, args) -> dict:
 def install(notes: list[str] | None = None) -> None:
     """Wrap `get_file` and the application constructors everywhere Keras exports them;
     a network built without the weights it asked for is said in `notes`."""
+    global _notes
     if notes is not None:
-        _NOTES[:] = [notes]
+        _notes = notes
     import keras  # noqa: F401  (loads the public API modules that re-export the constructors)
     from keras.src.applications import (convnext, densenet, efficientnet, efficientnet_v2,
                                         inception_resnet_v2, inception_v3, mobilenet, mobilenet_v2,

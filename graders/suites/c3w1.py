@@ -12,6 +12,7 @@ import functools
 import numpy as np
 
 from graders.engine import compare
+from graders.engine.modelprobe import shape_of
 from graders.engine.registry import Assignment, Exercise, Figure, Hint, Verdict
 from graders.engine.source import TopLevelStep
 from graders.suites import common
@@ -140,10 +141,9 @@ def probe_define_and_compile(submission, params) -> dict:
     with common.reference_parts(submission, ("final_model",)):
         model = common.require_model(function(), "define_and_compile_model")
     observation = common.observe_network(model, _dev_images(2), _seed(params))
-    observation["input_shape"] = [None if s is None else int(s) for s in model.inputs[0].shape]
-    observation["optimizer"] = common.optimizer_description(getattr(model, "optimizer", None))
-    observation["loss"] = common.name_of(getattr(model, "loss", None))
-    if getattr(model, "optimizer", None) is None:
+    observation["input_shape"] = shape_of(model.inputs[0].shape)
+    observation.update(common.losses_and_metrics(model))
+    if observation["optimizer"].get("class") is None:
         return observation
     images, boxes = localization.load_split("dev", 4)
     observation.update(common.evaluated_loss(model, localization.preprocess(images), boxes))
@@ -382,15 +382,13 @@ def check_trained_model(observation, reference) -> Verdict:
     share = box_score(iou)
     swapped = box_score(box_iou(predictions[:, [1, 0, 3, 2]], boxes))
     worst = np.argsort(iou, kind="stable")[:6]
+    rows = [worst[start:start + 3] for start in range(0, len(worst), 3)]
     cells = [[pictures.with_boxes(images[i], [(boxes[i], (40, 200, 40)), (predictions[i], (230, 30, 30))])
-              for i in worst[:3]], [pictures.with_boxes(images[i], [(boxes[i], (40, 200, 40)),
-                                                                    (predictions[i], (230, 30, 30))])
-                                    for i in worst[3:]]]
-    captions = [[f"IoU {iou[i]:.2f}" for i in worst[:3]], [f"IoU {iou[i]:.2f}" for i in worst[3:]]]
+              for i in row] for row in rows]
+    captions = [[f"IoU {iou[i]:.2f}" for i in row] for row in rows]
     figures = [Figure(f"the {len(worst)} hidden images with the lowest IoU, worst first "
                       "(green: true box, red: your prediction)",
-                      png=pictures.grid_png([row for row in cells if row], scale=1,
-                                            captions=[c for c in captions if c]))]
+                      png=pictures.grid_png(cells, scale=1, captions=captions))]
     details = [f"median IoU {np.median(iou):.2f}; IoU >= {IOU_THRESHOLD:g} on {int(np.sum(iou >= IOU_THRESHOLD))} "
                f"of {len(iou)} hidden images"]
     message = (f"{share:.0%} of the {len(iou)} hidden boxes are found (IoU >= {IOU_THRESHOLD:g}); full "

@@ -13,6 +13,7 @@ import functools
 import numpy as np
 
 from graders.engine import compare
+from graders.engine.modelprobe import shape_of
 from graders.engine.registry import Assignment, Exercise, Hint, Verdict
 from graders.suites import common
 
@@ -39,8 +40,9 @@ def _base(seed: int | None = None):
 
 
 @functools.lru_cache(maxsize=1)
-def _weights_file() -> str:
-    """A local weights file for InceptionV3 without its top, written once per worker."""
+def _weights_file() -> tuple[str, list]:
+    """A local weights file for InceptionV3 without its top, and the weights it holds; made
+    once per worker (building InceptionV3 costs seconds)."""
     import os
     import tempfile
 
@@ -49,9 +51,10 @@ def _weights_file() -> str:
 
     path = os.path.join(tempfile.mkdtemp(prefix="cvgrade-inception-"),
                         "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5")
+    donor = _base(WEIGHTS_SEED)
     with h5py.File(path, "w") as file:
-        legacy_h5_format.save_weights_to_hdf5_group(file, _base(WEIGHTS_SEED))
-    return path
+        legacy_h5_format.save_weights_to_hdf5_group(file, donor)
+    return path, donor.get_weights()
 
 
 def _images(seed: int, count: int = 2) -> np.ndarray:
@@ -63,17 +66,16 @@ def probe_pre_trained(submission, params) -> dict:
     from graders.engine import pretrained
 
     function = submission.function("create_pre_trained_model")
-    path = _weights_file()
+    path, expected = _weights_file()
     pretrained.take_calls()
     model = common.require_model(function(path), "create_pre_trained_model")
     calls = pretrained.take_calls()
-    expected = _base(WEIGHTS_SEED).get_weights()
     mine = model.get_weights()
     loaded = len(mine) == len(expected) and all(
         a.shape == b.shape and np.array_equal(a, b) for a, b in zip(mine, expected))
     return {"networks": calls, "weights_loaded": loaded,
             "trainable_weights": int(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
-            "output_shapes": [[None if s is None else int(s) for s in t.shape] for t in model.outputs]}
+            "output_shapes": [shape_of(t.shape) for t in model.outputs]}
 
 
 def check_pre_trained(observation, reference) -> Verdict:
@@ -115,7 +117,7 @@ def probe_last_layer(submission, params) -> dict:
     base = _base()
     output = common.keras_tensor(function(base), "output_of_last_layer")
     layer = output._keras_history[0]
-    return {"layer": layer.name, "shape": [None if s is None else int(s) for s in output.shape]}
+    return {"layer": layer.name, "shape": shape_of(output.shape)}
 
 
 def check_last_layer(observation, reference) -> Verdict:

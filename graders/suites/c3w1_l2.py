@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from graders.engine import compare
+from graders.engine.modelprobe import shape_of
 from graders.engine.registry import Assignment, Exercise, Hint, Verdict
 from graders.suites import common
 
@@ -157,7 +158,7 @@ def probe_compile(submission, params) -> dict:
         model = common.require_model(function(), "define_compile_model")
     seed = _seed(params)
     observation = common.observe_network(model, _cifar_like(seed).astype(np.float32) - 127.5, seed)
-    observation["input_shape"] = [None if s is None else int(s) for s in model.inputs[0].shape]
+    observation["input_shape"] = shape_of(model.inputs[0].shape)
     observation.update(common.losses_and_metrics(model))
     if observation["optimizer"].get("class") is None:
         return observation

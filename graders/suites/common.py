@@ -102,14 +102,20 @@ def probe_backbone(submission, function_name: str, input_shape: tuple, inputs: n
     return observation
 
 
+def last_network(observation) -> dict | None:
+    """The learner's last keras.applications call, as the worker recorded it."""
+    networks = observation.get("networks") or []
+    return networks[-1] if networks else None
+
+
 def asked(observation, key):
     """What the learner's last keras.applications call asked for (`network`, `weights`, ...)."""
-    networks = observation.get("networks") or []
-    return networks[-1].get(key) if networks else None
+    network = last_network(observation)
+    return None if network is None else network.get(key)
 
 
 def check_backbone(observation, reference, network: str, input_shape: tuple) -> Verdict:
-    asked_for = observation["networks"][-1] if observation.get("networks") else None
+    asked_for = last_network(observation)
     if asked_for is None:
         return Verdict.failed(f"builds no network from tf.keras.applications; call {network}(...) on the inputs")
     details = [f"you built {asked_for['network']}(input_shape={asked_for['input_shape']}, include_top="
@@ -254,14 +260,14 @@ def load_trained_model(path: str | None, how_to_train: str):
 
 def require_shapes(model, input_shape: tuple, output_shape: tuple) -> None:
     """One input and one output of the given shapes (without the batch axis), or a clear failure."""
-    def shape(tensor):
-        return [None if s is None else int(s) for s in tensor.shape]
+    from graders.engine.modelprobe import shape_of
 
-    if len(model.inputs) != 1 or shape(model.inputs[0])[1:] != list(input_shape):
-        raise fail(f"the model's input has shape {compare.shape_text(shape(model.inputs[0]))}, expected "
+    given, made = shape_of(model.inputs[0].shape), shape_of(model.outputs[0].shape)
+    if len(model.inputs) != 1 or given[1:] != list(input_shape):
+        raise fail(f"the model's input has shape {compare.shape_text(given)}, expected "
                    f"{compare.shape_text([None, *input_shape])}")
-    if len(model.outputs) != 1 or shape(model.outputs[0])[1:] != list(output_shape):
-        raise fail(f"the model's output has shape {compare.shape_text(shape(model.outputs[0]))}, "
+    if len(model.outputs) != 1 or made[1:] != list(output_shape):
+        raise fail(f"the model's output has shape {compare.shape_text(made)}, "
                    f"expected {compare.shape_text([None, *output_shape])}")
 
 
@@ -280,6 +286,3 @@ def check_outputs(observation, reference, names, tolerance=1e-3) -> tuple[bool, 
         return False, f"{len(observation['outputs'])} outputs, expected {len(reference['outputs'])}"
     return True, "outputs match"
 
-
-def as_float_array(value) -> np.ndarray:
-    return np.asarray(value, dtype=np.float64)
