@@ -133,7 +133,7 @@ def run_info(assignment: Assignment, seed: int, options: BatchOptions, protectio
     """What a regrade needs to reproduce a result, flat strings for the reports."""
     info = {"assignment": assignment.id, "seed": str(seed),
             "graded at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "cvgrade": _version("cvgrade"), "tensorflow": _version("tensorflow-cpu"),
+            "cvgrade": _version("cvgrade"), "tensorflow": _version("tensorflow"),
             "keras": _version("keras"), "numpy": _version("numpy"),
             "python": platform.python_version(),
             "limits": (f"{options.limits.probe_seconds:g} s per exercise, "

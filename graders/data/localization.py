@@ -56,41 +56,42 @@ def photograph(name: str) -> np.ndarray:
         return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
-def draw_recipes(count: int, rng: np.random.Generator) -> np.ndarray:
-    """`count` random samples as rows of RECIPE_FIELDS (float64)."""
+def draw_recipes(count: int, rng: np.random.Generator, size: int = SIZE) -> np.ndarray:
+    """`count` random samples as rows of RECIPE_FIELDS (float64), for `size`x`size` images."""
     rows = np.zeros((count, len(RECIPE_FIELDS)))
     rows[:, 0] = rng.integers(0, len(BACKGROUNDS), count)
     rows[:, 1] = rng.integers(0, len(OBJECTS), count)
     rows[:, 4] = rng.uniform(0.35, 1.0, count)
     rows[:, 2] = rng.uniform(0, 1, count) * (1 - rows[:, 4])
     rows[:, 3] = rng.uniform(0, 1, count) * (1 - rows[:, 4])
-    width = rng.integers(56, 180, count)
-    height = np.clip((width * rng.uniform(0.6, 1.5, count)).astype(int), 48, 200)
-    rows[:, 5] = [rng.integers(0, SIZE - w + 1) for w in width]
-    rows[:, 6] = [rng.integers(0, SIZE - h + 1) for h in height]
+    scale = size / SIZE
+    width = (rng.integers(56, 180, count) * scale).astype(int)
+    height = np.clip((width * rng.uniform(0.6, 1.5, count)).astype(int), int(48 * scale), int(200 * scale))
+    rows[:, 5] = [rng.integers(0, size - w + 1) for w in width]
+    rows[:, 6] = [rng.integers(0, size - h + 1) for h in height]
     rows[:, 7] = rows[:, 5] + width
     rows[:, 8] = rows[:, 6] + height
     rows[:, 9:11] = rng.integers(0, 2, (count, 2))
     return rows
 
 
-def render(recipe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The 224x224x3 image and the normalised box of one recipe."""
+def render(recipe: np.ndarray, size: int = SIZE, objects: tuple[str, ...] = OBJECTS) -> tuple[np.ndarray, np.ndarray]:
+    """The `size`x`size`x3 image and the normalised box of one recipe."""
     from PIL import Image
 
     background = photograph(BACKGROUNDS[int(recipe[0])])
     height, width = background.shape[:2]
     side = int(recipe[4] * min(height, width))
     left, top = int(recipe[2] * (width - side)), int(recipe[3] * (height - side))
-    canvas = Image.fromarray(background[top:top + side, left:left + side]).resize((SIZE, SIZE), Image.BILINEAR)
+    canvas = Image.fromarray(background[top:top + side, left:left + side]).resize((size, size), Image.BILINEAR)
     if recipe[9]:
         canvas = canvas.transpose(Image.FLIP_LEFT_RIGHT)
     xmin, ymin, xmax, ymax = (int(v) for v in recipe[5:9])
-    thing = Image.fromarray(photograph(OBJECTS[int(recipe[1])])).resize((xmax - xmin, ymax - ymin), Image.BILINEAR)
+    thing = Image.fromarray(photograph(objects[int(recipe[1])])).resize((xmax - xmin, ymax - ymin), Image.BILINEAR)
     if recipe[10]:
         thing = thing.transpose(Image.FLIP_LEFT_RIGHT)
     canvas.paste(thing, (xmin, ymin))
-    box = np.array([xmin, ymin, xmax, ymax], dtype=np.float32) / SIZE
+    box = np.array([xmin, ymin, xmax, ymax], dtype=np.float32) / size
     return np.asarray(canvas, dtype=np.uint8), box
 
 
