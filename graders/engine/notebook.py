@@ -706,16 +706,25 @@ def _binds_only(node: ast.stmt) -> set[str] | None:
     return None
 
 
+_BUILDING_METHODS = ("add", "build")  # calls that finish a result in place: `model.add(Conv2D(...))`
+
+
+def _builds_result(node: ast.stmt, results: tuple[str, ...]) -> bool:
+    return any(_method_call_receiver(node, method) in results for method in _BUILDING_METHODS)
+
+
 def _results_cell(work: NotebookWork, step: TopLevelStep):
     """The first cell that assigns the step's first result: its assignments (and `if`s of
-    assignments) up to the last that sets a result, without those that set a parameter."""
+    assignments) up to the last that sets or builds a result (`model.add(...)`), without those
+    that set a parameter."""
     for cell in work.cells:
         bound = [_binds_only(s.node) for s in cell.statements]
         if not any(names and step.results[0] in names for names in bound):
             continue
-        last = max(i for i, names in enumerate(bound) if names and names & set(step.results))
-        body = [s.node for s, names in zip(cell.statements[:last + 1], bound)
-                if names is not None and not names & set(step.parameters)]
+        builds = [_builds_result(s.node, step.results) for s in cell.statements]
+        last = max(i for i, names in enumerate(bound) if (names and names & set(step.results)) or builds[i])
+        body = [s.node for s, names, built in zip(cell.statements[:last + 1], bound, builds)
+                if built or (names is not None and not names & set(step.parameters))]
         return SynthesizedFunction(step, step.parameters, step.results, cell, body), cell.statements[last]
     return None
 

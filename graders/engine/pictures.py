@@ -78,3 +78,30 @@ def grid_png(rows: list[list[np.ndarray]], column_titles: list[str] | None = Non
     buffer = io.BytesIO()
     canvas.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+def heat_rgb(values: np.ndarray, low: float = 0.0, high: float = 1.0) -> np.ndarray:
+    """A 2-D array as a 'hot' heat map: black at `low`, through red and yellow, white at `high`.
+    A fixed range (not each picture's own) lets two maps be compared by eye."""
+    values = np.nan_to_num(np.asarray(values, dtype=np.float64).squeeze())
+    share = np.clip((values - low) / (high - low), 0, 1) if high > low else np.zeros_like(values)
+    channels = [np.clip(3 * share - offset, 0, 1) for offset in (0, 1, 2)]
+    return (np.stack(channels, axis=-1) * 255).astype(np.uint8)
+
+
+def difference_heat(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """White where two maps (each stretched to [0, 1]) agree, deepening to red as they differ."""
+    from .maps import stretched
+
+    difference = np.abs(stretched(actual) - stretched(expected))
+    fade = (255 * (1 - difference)).astype(np.uint8)
+    return np.stack([np.full_like(fade, 255), fade, fade], axis=-1)
+
+
+def resized(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """An RGB or grey array resized to (height, width), for a report cell."""
+    from PIL import Image
+
+    height, width = size
+    array = np.ascontiguousarray(image, dtype=np.uint8)
+    return np.asarray(Image.fromarray(array).resize((width, height), Image.BILINEAR))

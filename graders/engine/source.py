@@ -26,7 +26,10 @@ class TopLevelStep:
       `length_of_validation_dataset` and `BATCH_SIZE`. The cell's assignments up to
       the last one that sets a result become
       `def <function>(<parameters>): ...; return <results>`, with the cell's own
-      assignments to the parameters left out, so that the probe chooses them.
+      assignments to the parameters left out, so that the probe chooses them. Calls
+      that build a result in place (`model.add(...)`, `model.build(...)`) are kept, so
+      C3W4's `model = Sequential()` cell followed by `model.add(...)` lines becomes
+      `def build_classifier(): ...; return model`.
     Either way the probe calls it like any graded function.
     """
 

@@ -1,0 +1,505 @@
+"""C3W4 "Saliency maps": the exercises, their probes, checks and hints.
+
+`do_salience` is judged by behaviour: the probe copies the given pictures into a
+scratch folder, calls the learner's function as the course does (a file name, a
+classifier of fixed weights, a label, a prefix) and reads back the JPEG it
+writes. The maps are compared with the reference maps by `graders.engine.maps`
+(correlation and a per-pixel bound after stretching), which a JPEG's rounding
+passes and every known wrong gradient fails. To name the mistake, the probe also
+computes the maps those mistakes give for the first picture.
+
+A wrong `label` cannot be seen: with a 2-class softmax the gradients for label 0
+and label 1 differ by a positive factor, which the stretching removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import tempfile
+
+import numpy as np
+
+from graders.engine import compare, maps
+from graders.engine.registry import Assignment, Exercise, Figure, Hint, Verdict
+from graders.engine.source import TopLevelStep
+from graders.suites import common
+
+IMAGE_SHAPE = (300, 300, 3)
+MAP_SHAPE = (300, 300)
+PROBE_PREFIX = "graded_"  # the prefix the probe passes to do_salience
+SUBMITTED_PREFIX = "salient"  # the maps submitted with the trained model: salientcat1.jpg, ...
+MODEL_FILES = ("cat_or_not.keras", "cat_or_not.h5", "c3w4_model.keras", "c3w4_model.h5", "model.keras", "model.h5")
+ACCURACY_FULL = 0.8  # full points for the classifier from this hidden accuracy
+CHANCE = 0.5
+FIGURE_CELL = 150  # pixels per side of a map in the report
+
+
+# --- helpers that run in the worker ---------------------------------------------------
+def _seed(params) -> int:
+    return params.get("seed", 0)
+
+
+def _classifier():
+    """The course's classifier, uncompiled, with fresh weights."""
+    keras = common.keras()
+    layers = keras.layers
+    stack = [keras.Input(IMAGE_SHAPE)]
+    for index, filters in enumerate((16, 32, 64, 128)):
+        stack.append(layers.Conv2D(filters, 3, activation="relu", padding="same"))
+        stack.append(layers.MaxPooling2D(2) if index < 3 else layers.GlobalAveragePooling2D())
+    stack.append(layers.Dense(2, activation="softmax"))
+    return keras.Sequential(stack)
+
+
+@functools.lru_cache(maxsize=4)
+def fixture_classifier(seed: int, kind: str = "seeded"):
+    """The classifier the saliency maps are taken of, with weights fixed by `seed`:
+    - 'seeded': every weight drawn from the seed;
+    - 'constant': every weight zero, so it gives every picture the same output;
+    - 'edges': seeded, but each first-layer kernel sums to zero over its 3x3 window and has
+      no bias, so a black region gives no gradient at all (the map's weight is on the object)."""
+    from graders.engine import modelprobe
+
+    model = _classifier()
+    modelprobe.seed_weights(model, seed)
+    if kind == "constant":
+        model.set_weights([np.zeros_like(w) for w in model.get_weights()])
+    elif kind == "edges":
+        kernel, bias = model.layers[0].get_weights()
+        model.layers[0].set_weights([kernel - kernel.mean(axis=(0, 1), keepdims=True), np.zeros_like(bias)])
+    elif kind != "seeded":
+        raise ValueError(f"unknown fixture classifier {kind!r}")
+    return model
+
+
+@contextlib.contextmanager
+def _scratch_folder():
+    """A fresh working folder: do_salience reads and writes file names relative to it."""
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="cvgrade-c3w4-") as folder:
+        os.chdir(folder)
+        try:
+            yield folder
+        finally:
+            os.chdir(here)
+
+
+def _given_pictures(params) -> list[tuple[str, bytes, int]]:
+    """(file name, file bytes, label): the course's pictures, or images a test draws (as PNG,
+    so that their pixels reach the function exactly)."""
+    import cv2
+
+    from graders.data import cat_or_not
+
+    if "images" not in params:
+        names = params.get("pictures", list(cat_or_not.PICTURES))
+        return [(name, cat_or_not.picture_bytes(name), cat_or_not.PICTURES[name]) for name in names]
+    labels = params.get("labels", [0] * len(params["images"]))
+    pictures = []
+    for index, (image, label) in enumerate(zip(params["images"], labels)):
+        ok, encoded = cv2.imencode(".png", np.ascontiguousarray(np.asarray(image, dtype=np.uint8)[..., ::-1]))
+        pictures.append((f"drawn{index}.png", encoded.tobytes(), int(label)))
+    return pictures
+
+
+def _read_map(path: str):
+    """A saved map as the learner wrote it (grey, or colour if that is what was saved); None if absent."""
+    import cv2
+
+    if not os.path.isfile(path):
+        return None
+    data = np.fromfile(path, dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if image is None:
+        raise common.fail(f"{os.path.basename(path)} is not an image file OpenCV can read")
+    return image
+
+
+def maps_of(do_salience, model, pictures, prefix: str) -> list[np.ndarray]:
+    """Call `do_salience` on each picture as the course does and read back the file it writes."""
+    maps_read = []
+    with _scratch_folder() as folder:
+        for name, data, label in pictures:
+            with open(name, "wb") as file:
+                file.write(data)
+            before = set(os.listdir(folder))
+            do_salience(name, model, label, prefix)
+            made = _read_map(prefix + name)
+            if made is None:
+                new = sorted(set(os.listdir(folder)) - before)
+                wrote = f"it wrote {', '.join(new)}" if new else "it wrote no file in the working folder"
+                raise common.fail(f"do_salience('{name}', model, {label}, '{prefix}') must save the map to "
+                                  f"prefix + image = '{prefix + name}'; {wrote}")
+            maps_read.append(made)
+    return maps_read
+
+
+# The known wrong gradients: each is a change to the right recipe (see `variant_map`).
+MISTAKES = {
+    "bgr": {"channels": "bgr"},
+    "no_abs": {"absolute": False},
+    "max_over_channels": {"reduce": "max"},
+    "unscaled": {"scale": "none"},
+    "scaled_to_minus_one_one": {"scale": "symmetric"},
+    "tf_resize": {"resize": "tf"},
+    "area_resize": {"resize": "area"},
+}
+
+
+def variant_map(model, bgr: np.ndarray, channels="rgb", absolute=True, reduce="sum", scale="unit",
+                resize="cv2") -> np.ndarray:
+    """The saliency map of a picture (as OpenCV reads it) made with one step changed; with the
+    defaults, the course's recipe."""
+    import cv2
+    import tensorflow as tf
+
+    picture = bgr[..., ::-1] if channels == "rgb" else bgr
+    if resize == "cv2":
+        picture = cv2.resize(np.ascontiguousarray(picture), MAP_SHAPE[::-1])
+    elif resize == "area":
+        picture = cv2.resize(np.ascontiguousarray(picture), MAP_SHAPE[::-1], interpolation=cv2.INTER_AREA)
+    else:
+        picture = tf.image.resize(picture, MAP_SHAPE).numpy()
+    picture = np.asarray(picture, dtype=np.float32)
+    picture = {"unit": picture / 255.0, "none": picture, "symmetric": picture / 127.5 - 1.0}[scale]
+    batch = tf.convert_to_tensor(picture[None], dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(batch)
+        loss = tf.keras.losses.categorical_crossentropy(tf.one_hot([0], 2), model(batch))
+    gradients = tape.gradient(loss, batch)[0]
+    gradients = tf.abs(gradients) if absolute else gradients
+    grey = (tf.reduce_sum(gradients, axis=-1) if reduce == "sum" else tf.reduce_max(gradients, axis=-1)).numpy()
+    return (maps.stretched(grey) * 255).astype(np.uint8)
+
+
+# --- Exercise 1: do_salience ---------------------------------------------------------------
+def probe_do_salience(submission, params) -> dict:
+    import cv2
+
+    function = submission.function("do_salience")
+    model = fixture_classifier(_seed(params), params.get("model", "seeded"))
+    pictures = _given_pictures(params)
+    made = maps_of(function, model, pictures, PROBE_PREFIX)
+    observation = {"pictures": [name for name, _, _ in pictures], "maps": made}
+    if "images" not in params:  # the course's pictures: also the maps of the known mistakes
+        first = cv2.imdecode(np.frombuffer(pictures[0][1], dtype=np.uint8), cv2.IMREAD_COLOR)
+        observation["mistakes"] = {name: variant_map(model, first, **change) for name, change in MISTAKES.items()}
+    return observation
+
+
+def _map_problem(mine: np.ndarray, theirs: np.ndarray) -> str | None:
+    """Why one map is not the expected one, in words; None when it is."""
+    if mine.ndim == 3 and mine.shape[-1] in (3, 4):
+        return ("is a colour image; save the grayscale map itself (the superimposed picture is only "
+                "for showing)")
+    if mine.shape != theirs.shape:
+        return (f"has shape {compare.shape_text(mine.shape)}, expected {compare.shape_text(theirs.shape)}: "
+                "the map is of the picture resized to 300x300")
+    found = maps.agreement(mine, theirs)
+    return None if found.ok else f"differs from the expected map: {found.text()}"
+
+
+def map_figure(caption: str, names, pictures, mine, theirs, limit: int = 3) -> Figure:
+    """Picture, learner map, expected map and their difference, a row per picture (the
+    mismatched first), each cell FIGURE_CELL pixels wide."""
+    from graders.engine import pictures as draw
+
+    size = (FIGURE_CELL, FIGURE_CELL)
+    order = sorted(range(len(names)), key=lambda i: _map_problem(mine[i], theirs[i]) is None)[:limit]
+    rows, captions = [], []
+    for i in order:
+        grey = np.asarray(mine[i])
+        grey = grey[..., :3].mean(axis=-1) if grey.ndim == 3 else grey
+        cells = [draw.resized(pictures[i], size), draw.resized(draw.grey_rgb(grey), size),
+                 draw.resized(draw.grey_rgb(theirs[i]), size)]
+        found = maps.agreement(grey, theirs[i])
+        cells.append(np.full(size + (3,), 255, dtype=np.uint8) if found is None
+                     else draw.resized(draw.difference_heat(grey, theirs[i]), size))
+        rows.append(cells)
+        captions.append([names[i], "", "", "other shape" if found is None else
+                         f"r {found.correlation:.3f}, {found.share_within:.1%} close"])
+    png = draw.grid_png(rows, ["picture (300x300)", "your map", "expected map", "difference"],
+                        scale=1, captions=captions)
+    return Figure(caption, png=png)
+
+
+def _picture_for_report(name: str) -> np.ndarray:
+    """A given picture as the model sees it, for the report (trusted side, Pillow only)."""
+    import io
+
+    from PIL import Image
+
+    from graders.data import cat_or_not
+
+    with Image.open(io.BytesIO(cat_or_not.picture_bytes(name))) as image:
+        return np.asarray(image.convert("RGB").resize(MAP_SHAPE[::-1], Image.BILINEAR))
+
+
+def check_do_salience(observation, reference) -> Verdict:
+    names, mine, theirs = reference["pictures"], observation["maps"], reference["maps"]
+    if list(observation["pictures"]) != list(names) or len(mine) != len(theirs):
+        return Verdict.failed("the probe's pictures and the reference's differ; regenerate the fixtures")
+    problems = [_map_problem(np.asarray(a), np.asarray(b)) for a, b in zip(mine, theirs)]
+    matched = sum(problem is None for problem in problems)
+    figure = map_figure("the pictures, your saliency maps and the expected ones (a classifier of fixed "
+                        "weights)", names, [_picture_for_report(n) for n in names], mine, theirs)
+    details = [f"{name}: " + ("matches" if problem is None else problem) for name, problem in zip(names, problems)]
+    if matched == len(names):
+        worst = min((maps.agreement(a, b) for a, b in zip(mine, theirs)), key=lambda found: found.correlation)
+        return Verdict.passed(f"the maps of all {len(names)} pictures match ({worst.text()} at worst)",
+                              details=details, figures=[figure])
+    first = next(i for i, problem in enumerate(problems) if problem is not None)
+    return Verdict(matched / len(names), f"{matched} of {len(names)} maps match; the map of {names[first]} "
+                   f"{problems[first]}", details=details, figures=[figure])
+
+
+def _first_map(o) -> np.ndarray:
+    made = np.asarray(o["maps"][0])
+    return made if made.ndim == 2 else made[..., :3].mean(axis=-1)
+
+
+def _made_with(mistake: str):
+    return lambda o, r: maps.matches(_first_map(o), o["mistakes"][mistake])
+
+
+DO_SALIENCE_HINTS = (
+    Hint("cv2.imread gives the colours in BGR order; turn the picture into RGB with "
+         "cv2.cvtColor(img, cv2.COLOR_BGR2RGB) before the model sees it", _made_with("bgr")),
+    Hint("take the absolute value of the gradients (tf.abs) before summing them over the channels: "
+         "a strong negative gradient matters as much as a positive one", _made_with("no_abs")),
+    Hint("sum the absolute gradients over the three colour channels (tf.reduce_sum(..., axis=-1)), "
+         "not their maximum", _made_with("max_over_channels")),
+    Hint("scale the picture to [0, 1] (divide by 255) before the model sees it", _made_with("unscaled")),
+    Hint("this classifier sees pixels in [0, 1] (x / 255), not [-1, 1]", _made_with("scaled_to_minus_one_one")),
+    Hint("resize with cv2.resize(img, (300, 300)) (OpenCV's bilinear default), as the model was trained; "
+         "tf.image.resize samples other pixels", _made_with("tf_resize")),
+    Hint("resize with cv2.resize(img, (300, 300)) and its default interpolation (bilinear), not INTER_AREA",
+         _made_with("area_resize")),
+    Hint("stretch the map to [0, 255] with 255 * (x - min) / (max - min) before the cast to uint8: the "
+         "raw gradients are far below 1, so cast as they are they become 0",
+         lambda o, r: _first_map(o).ndim == 2 and float(np.max(_first_map(o))) < 8),
+    Hint("the map has one value per pixel of the 300x300 picture the model sees: resize the picture "
+         "first, and squeeze the batch axis away",
+         lambda o, r: _first_map(o).shape != tuple(MAP_SHAPE)),
+)
+
+
+# --- Exercise 2: build_classifier ----------------------------------------------------------
+def _dev_images(count: int) -> tuple[np.ndarray, np.ndarray]:
+    from graders.data import cat_or_not
+
+    images, labels = cat_or_not.load_split("dev", count)
+    return cat_or_not.preprocess(images), labels
+
+
+def probe_build_classifier(submission, params) -> dict:
+    model = common.require_model(submission.function("build_classifier")(), "build_classifier")
+    common.require_shapes(model, IMAGE_SHAPE, (2,))
+    images, _ = _dev_images(2)
+    return common.observe_model(model, images, _seed(params))
+
+
+def check_build_classifier(observation, reference) -> Verdict:
+    verdict = common.check_layers(observation, reference, "the class probabilities",
+                                  "build_classifier: your layers and the expected ones")
+    if verdict.score >= 1 and observation["params"] != reference["params"]:
+        return Verdict.failed(f"the classifier has {observation['params']:,} parameters, expected "
+                              f"{reference['params']:,}", figures=verdict.figures)
+    return verdict
+
+
+def _conv_settings(o, key) -> list:
+    return [row["config"].get(key) for row in compare.layers_of_type(o, "Conv2D")]
+
+
+CLASSIFIER_HINTS = (
+    Hint("four convolutions with 16, 32, 64 and 128 filters",
+         lambda o, r: _conv_settings(o, "filters") != [16, 32, 64, 128]),
+    Hint("every convolution is 3x3 (kernel_size=3)",
+         lambda o, r: any(k != [3, 3] for k in _conv_settings(o, "kernel_size"))),
+    Hint("padding='same' on every convolution",
+         lambda o, r: any(p != "same" for p in _conv_settings(o, "padding"))),
+    Hint("a MaxPooling2D(2) after each of the first three convolutions",
+         lambda o, r: len(compare.layers_of_type(o, "MaxPooling2D")) != 3),
+    Hint("GlobalAveragePooling2D after the last convolution, not Flatten: it keeps the classifier "
+         "small and its maps spatial", lambda o, r: not compare.layers_of_type(o, "GlobalAveragePooling2D")),
+    Hint("one output layer: Dense(2, activation='softmax')",
+         lambda o, r: common.dense_units(o) != [2] or compare.activations(o)[-1:] != ["softmax"]),
+    Hint("every convolution has activation='relu'",
+         lambda o, r: compare.activations(o)[:-1] != ["relu"] * 4),
+)
+
+
+# --- Exercise 3: compile_model ---------------------------------------------------------------
+ACCURACY_NAMES = ("accuracy", "acc", "sparse_categorical_accuracy")
+
+
+def probe_compile_model(submission, params) -> dict:
+    from graders.engine import modelprobe
+
+    function = submission.function("compile_model")
+    model = _classifier()
+    modelprobe.seed_weights(model, _seed(params))
+    returned = function(model)
+    compiled = returned if isinstance(returned, common.keras().Model) else model
+    observation = common.losses_and_metrics(compiled)
+    if observation["optimizer"].get("class") is not None:
+        images, labels = _dev_images(4)
+        observation.update(common.evaluated_loss(compiled, images, labels))
+    return observation
+
+
+def check_compile_model(observation, reference) -> Verdict:
+    optimizer = observation["optimizer"]
+    details = [f"optimizer {optimizer.get('class')} (learning_rate {optimizer.get('learning_rate')}), "
+               f"loss {observation['loss']!r}, metrics {observation['metrics']}"]
+    if optimizer.get("class") is None:
+        return Verdict.failed("the model is not compiled: call model.compile(loss=..., metrics=..., "
+                              "optimizer=...)", details=details)
+    problems = []
+    if "loss_error" in observation:
+        problems.append(f"evaluating the compiled model on integer labels fails: {observation['loss_error']}")
+    else:
+        ok, reason = compare.check_close(observation["loss_value"], reference["loss_value"],
+                                         "the loss on a batch of labelled pictures", 1e-4)
+        if not ok:
+            problems.append(reason)
+    theirs = reference["optimizer"]
+    if optimizer.get("class") != theirs["class"] or not np.isclose(
+            float(optimizer.get("learning_rate", np.nan)), theirs["learning_rate"], rtol=1e-4):
+        problems.append(f"the optimizer is {optimizer.get('class')} with learning rate "
+                        f"{optimizer.get('learning_rate')}, expected RMSprop with {theirs['learning_rate']:g}")
+    if not set(observation["metrics"]) & set(ACCURACY_NAMES):
+        problems.append(f"the metrics are {observation['metrics']}, expected ['accuracy']")
+    if problems:
+        return Verdict(max(0.0, 1 - len(problems) / 3), "; ".join(problems), details=details)
+    return Verdict.passed("sparse categorical cross-entropy, accuracy and RMSprop(learning_rate=0.001)",
+                          details=details)
+
+
+COMPILE_HINTS = (
+    Hint("the labels are integers (0 or 1), not one-hot: loss='sparse_categorical_crossentropy'",
+         lambda o, r: o["loss"] != "sparse_categorical_crossentropy"),
+    Hint("compile with tf.keras.optimizers.RMSprop(learning_rate=0.001)",
+         lambda o, r: o["optimizer"].get("class") != "RMSprop"
+         or not np.isclose(float(o["optimizer"].get("learning_rate", -1)), 1e-3, rtol=1e-4)),
+    Hint("report the accuracy while training: metrics=['accuracy']",
+         lambda o, r: not set(o["metrics"]) & set(ACCURACY_NAMES)),
+)
+
+
+# --- Exercise 4: the trained model and its saliency maps -------------------------------------
+@functools.lru_cache(maxsize=1)
+def _hidden_set():
+    """Hidden pictures and labels, rendered once per process (the probe's inputs, the check's answers)."""
+    from graders.data import cat_or_not
+
+    return cat_or_not.load_split("hidden")
+
+
+def trained_model_params() -> dict:
+    images, _ = _hidden_set()
+    return {"images": images}
+
+
+def probe_trained_model(submission, params) -> dict:
+    from graders.data import cat_or_not
+
+    model = common.load_trained_model(
+        submission.model_file, "train one with `python -m exercises.c3w4_training`, or save yours next to "
+        f"your code as {MODEL_FILES[0]} (model.save('{MODEL_FILES[0]}')) with its saliency maps")
+    common.require_shapes(model, IMAGE_SHAPE, (2,))
+    probabilities = model.predict(cat_or_not.preprocess(params["images"]), batch_size=16, verbose=0)
+    folder = os.path.dirname(submission.model_file)
+    pictures = _given_pictures({})
+    submitted = [_read_map(os.path.join(folder, SUBMITTED_PREFIX + name)) for name, _, _ in pictures]
+    expected = maps_of(submission.reference("do_salience"), model, pictures, SUBMITTED_PREFIX)
+    return {"probabilities": np.asarray(probabilities, dtype=np.float32).reshape(-1, 2),
+            "pictures": [name for name, _, _ in pictures],
+            "found": [made is not None for made in submitted],
+            "maps": [np.zeros((0,), np.uint8) if made is None else made for made in submitted],
+            "expected": expected}
+
+
+def accuracy_score(accuracy: float) -> float:
+    """0 at chance, rising linearly to 1 at ACCURACY_FULL."""
+    return float(np.clip((accuracy - CHANCE) / (ACCURACY_FULL - CHANCE), 0.0, 1.0))
+
+
+def check_trained_model(observation, reference) -> Verdict:
+    from graders.data import cat_or_not
+
+    _, labels = _hidden_set()
+    probabilities = np.asarray(observation["probabilities"], dtype=np.float64)
+    if probabilities.shape != (len(labels), 2):
+        return Verdict.failed(f"the model gave {probabilities.shape} outputs, expected {(len(labels), 2)}")
+    accuracy = float(np.mean(np.argmax(probabilities, axis=-1) == labels))
+    names, found = observation["pictures"], observation["found"]
+    mine, theirs = observation["maps"], observation["expected"]
+    problems = [("was not submitted" if not present else _map_problem(np.asarray(a), np.asarray(b)))
+                for present, a, b in zip(found, mine, theirs)]
+    consistent = sum(problem is None for problem in problems)
+    score = 0.5 * accuracy_score(accuracy) + 0.5 * consistent / len(names)
+    cats = labels == 0
+    details = [f"accuracy {np.mean((np.argmax(probabilities, -1) == labels)[cats]):.0%} on the {int(cats.sum())} "
+               f"cats, {np.mean((np.argmax(probabilities, -1) == labels)[~cats]):.0%} on the "
+               f"{int((~cats).sum())} others"]
+    details += [f"{SUBMITTED_PREFIX}{name}: " + ("what your model gives" if problem is None else problem)
+                for name, problem in zip(names, problems)]
+    message = (f"accuracy {accuracy:.0%} on {len(labels)} hidden pictures (full points from "
+               f"{ACCURACY_FULL:.0%}); {consistent} of {len(names)} saliency maps are what this model gives")
+    if not any(found):
+        message += (f"; no maps were submitted: save {SUBMITTED_PREFIX}{names[0]} and the others next to the "
+                    "model (`python -m exercises.c3w4_training --maps-only` makes them)")
+    present = [i for i, ok in enumerate(found) if ok]
+    figures = []
+    if present:
+        figures.append(map_figure("your submitted maps and the maps your model gives (right: their difference)",
+                                  [names[i] for i in present],
+                                  [_picture_for_report(names[i]) for i in present],
+                                  [mine[i] for i in present], [theirs[i] for i in present]))
+    figures.append(_mistakes_figure(probabilities, labels, cat_or_not.CLASS_NAMES))
+    if score >= 1:
+        return Verdict.passed(message, details=details, figures=figures)
+    return Verdict(score, message, details=details, figures=figures)
+
+
+def _mistakes_figure(probabilities, labels, class_names) -> Figure:
+    """The hidden pictures the model is most wrong about, worst first."""
+    from graders.engine import pictures as draw
+
+    images, _ = _hidden_set()
+    confidence_in_truth = probabilities[np.arange(len(labels)), labels]
+    worst = np.argsort(confidence_in_truth, kind="stable")[:6]
+    cells = [draw.resized(images[i], (FIGURE_CELL, FIGURE_CELL)) for i in worst]
+    captions = [f"{class_names[labels[i]]}: p={confidence_in_truth[i]:.2f}" for i in worst]
+    rows = [cells[start:start + 3] for start in range(0, len(cells), 3)]
+    return Figure("the hidden pictures your model is least sure of, worst first (true class and the "
+                  "probability your model gives it)",
+                  png=draw.grid_png(rows, scale=1, captions=[captions[s:s + 3] for s in range(0, len(cells), 3)]))
+
+
+ASSIGNMENT = Assignment(
+    id="c3w4",
+    title="C3W4 Saliency maps",
+    module="c3w4_saliency",
+    notebook_glob="C3W4*.ipynb",
+    # The course builds and compiles the classifier in top-level cells; a notebook is graded on them.
+    steps=(TopLevelStep(function="build_classifier", results=("model",)),
+           TopLevelStep(function="compile_model", method="compile")),
+    model_files=MODEL_FILES,
+    hidden_data=("fixtures/c3w4/cat_or_not_hidden.npz",),
+    exercises=(
+        Exercise("do_salience", "Ex1 do_salience", 30, probe_do_salience, check_do_salience,
+                 DO_SALIENCE_HINTS, functions=("do_salience",)),
+        Exercise("build_classifier", "Ex2 the classifier", 20, probe_build_classifier, check_build_classifier,
+                 CLASSIFIER_HINTS, functions=("build_classifier",)),
+        Exercise("compile_model", "Ex3 compile", 20, probe_compile_model, check_compile_model,
+                 COMPILE_HINTS, functions=("compile_model",)),
+        Exercise("trained_model", "The trained model and its saliency maps", 30, probe_trained_model,
+                 check_trained_model, subject="the trained model", uses_reference=False,
+                 needs_model_file=True, params_factory=trained_model_params, stand_ins=("do_salience",)),
+    ),
+)
