@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MIN_CORRELATION = 0.99
-PIXEL_BOUND = 8 / 255  # after stretching both maps to [0, 1]
+PIXEL_LEVELS = 8  # grey levels (of 255) two maps may differ by in one pixel, after stretching
 MIN_SHARE_WITHIN = 0.99
 
 
@@ -27,6 +27,11 @@ def stretched(values) -> np.ndarray:
         return np.zeros_like(values)
     low, high = float(values.min()), float(values.max())
     return np.zeros_like(values) if high <= low else (values - low) / (high - low)
+
+
+def as_levels(values) -> np.ndarray:
+    """`values` stretched to [0, 255] and truncated to uint8, the course's normalisation."""
+    return (stretched(values) * 255).astype(np.uint8)
 
 
 def is_flat(values) -> bool:
@@ -47,8 +52,10 @@ def correlation(a, b) -> float:
 @dataclass(frozen=True)
 class Agreement:
     correlation: float
-    share_within: float  # of pixels within PIXEL_BOUND of the other map
-    largest: float  # largest difference, in [0, 1]
+    share_within: float  # of pixels within `levels` grey levels of the other map
+    largest: float  # largest difference, in grey levels
+    levels: float
+    stretch: bool
 
     @property
     def ok(self) -> bool:
@@ -56,20 +63,29 @@ class Agreement:
 
     def text(self) -> str:
         return (f"correlation {self.correlation:.3f} (at least {MIN_CORRELATION:g} needed), "
-                f"{self.share_within:.1%} of pixels within {PIXEL_BOUND * 255:.0f}/255 of the expected "
-                f"map (at least {MIN_SHARE_WITHIN:.0%} needed), both stretched to [0, 1]")
+                f"{self.share_within:.1%} of pixels within {self.levels:g} grey levels of the expected "
+                f"map (at least {MIN_SHARE_WITHIN:.0%} needed)"
+                + (", both stretched to [0, 255]" if self.stretch else ""))
 
 
-def agreement(actual, expected) -> Agreement | None:
-    """How well `actual` matches `expected`; None when their shapes differ."""
+def agreement(actual, expected, levels: float = PIXEL_LEVELS, stretch: bool = True) -> Agreement | None:
+    """How well `actual` matches `expected`; None when their shapes differ. With `stretch`, both
+    are first stretched to [0, 255] (a saved JPEG's scale is the learner's); without, their values
+    are compared as they are, so a map on the wrong scale fails the per-pixel bound."""
     actual, expected = np.asarray(actual), np.asarray(expected)
     if actual.shape != expected.shape:
         return None
-    difference = np.abs(stretched(actual) - stretched(expected))
-    return Agreement(correlation(actual, expected), float(np.mean(difference <= PIXEL_BOUND + 1e-12)),
-                     float(difference.max()) if difference.size else 0.0)
+    if stretch:
+        a, b = stretched(actual) * 255, stretched(expected) * 255
+    else:
+        a, b = (np.nan_to_num(np.asarray(x, dtype=np.float64), nan=np.inf) for x in (actual, expected))
+    with np.errstate(invalid="ignore"):
+        difference = np.abs(a - b)
+    difference = np.where(np.isfinite(difference), difference, np.inf)
+    return Agreement(correlation(actual, expected), float(np.mean(difference <= levels + 1e-9)),
+                     float(difference.max()) if difference.size else 0.0, levels, stretch)
 
 
-def matches(actual, expected) -> bool:
-    found = agreement(actual, expected)
+def matches(actual, expected, levels: float = PIXEL_LEVELS, stretch: bool = True) -> bool:
+    found = agreement(actual, expected, levels, stretch)
     return found is not None and found.ok

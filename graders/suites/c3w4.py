@@ -171,7 +171,7 @@ def variant_map(model, bgr: np.ndarray, channels="rgb", absolute=True, reduce="s
     gradients = tape.gradient(loss, batch)[0]
     gradients = tf.abs(gradients) if absolute else gradients
     grey = (tf.reduce_sum(gradients, axis=-1) if reduce == "sum" else tf.reduce_max(gradients, axis=-1)).numpy()
-    return (maps.stretched(grey) * 255).astype(np.uint8)
+    return maps.as_levels(grey)
 
 
 # --- Exercise 1: do_salience ---------------------------------------------------------------
