@@ -69,3 +69,17 @@ def run_grader_json(submission: os.PathLike | str, tmp_path: Path, *extra: str,
                            "--grade-json", str(out), *extra)
     assert out.exists(), completed.stdout + completed.stderr
     return json.loads(out.read_text()), completed
+
+
+def assert_costs_its_exercise_only(result: AssignmentResult, assignment_id: str, exercise: str, hint: str,
+                                   points: float | None = None) -> None:
+    """A mutant's verdict: fewer points on `exercise` (exactly `points` if given), full points on
+    every other exercise graded, and `hint` in the first line of that exercise's feedback."""
+    got, said = scores(result), feedback(result)
+    full = {e.id: e.points for e in assignment(assignment_id).exercises}
+    assert got[exercise] < full[exercise], said[exercise]
+    if points is not None:
+        assert got[exercise] == points, said[exercise]
+    others = {e: got[e] for e in got if e != exercise}
+    assert others == {e: full[e] for e in others}, {e: said[e] for e in others if got[e] < full[e]}
+    assert hint in said[exercise].splitlines()[0], said[exercise]

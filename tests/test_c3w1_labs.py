@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from graders.engine.registry import assignment
-from tests.grading_helpers import (ROOT, feedback, grade, mutate, run_grader_json, scores, solution_source,
-                                   write_submission)
+from tests.grading_helpers import (ROOT, assert_costs_its_exercise_only, feedback, grade, mutate,
+                                   run_grader_json, solution_source, write_submission)
 
 LABS = {"c3w1_l1": "c3w1_l1_inception", "c3w1_l2": "c3w1_l2_resnet", "c3w1_l3": "c3w1_l3_localization"}
 
@@ -144,19 +144,11 @@ MUTANTS = [
 
 @pytest.mark.parametrize("lab, exercise, edits, hint, points", MUTANTS)
 def test_mutant_loses_points_on_its_exercise_only_with_its_hint(tmp_path, lab, exercise, edits, hint, points):
-    suite = assignment(lab)
     code = solution_source(LABS[lab])
     for old, new in edits:
         code = mutate(code, old, new)
     result = grade(write_submission(tmp_path, code, LABS[lab]), lab)
-    got, said = scores(result), feedback(result)
-    full = {e.id: e.points for e in suite.exercises}
-    assert got[exercise] < full[exercise], said[exercise]
-    if points is not None:
-        assert got[exercise] == points, said[exercise]
-    others = {e: got[e] for e in full if e != exercise}
-    assert others == {e: full[e] for e in others}, {e: said[e] for e in others if got[e] < full[e]}
-    assert hint in said[exercise].splitlines()[0], said[exercise]
+    assert_costs_its_exercise_only(result, lab, exercise, hint, points)
 
 
 @pytest.mark.parametrize("lab", LABS)

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from graders.engine.registry import assignment
-from tests.grading_helpers import feedback, grade, mutate, scores, solution_source, write_submission
+from tests.grading_helpers import (assert_costs_its_exercise_only, feedback, grade, mutate, scores,
+                                   solution_source, write_submission)
 
 EXERCISES = ["conv_block", "FCN8", "fcn8_decoder", "compile_model", "class_wise_metrics"]
 ALTERNATIVES = Path(__file__).resolve().parent / "submissions" / "c3w3_alternatives"
@@ -151,16 +152,7 @@ def test_mutant_loses_points_on_its_exercise_only(tmp_path, exercise, edits, hin
     for old, new in edits:
         code = mutate(code, old, new)
 
-    result = _grade_code(tmp_path, code)
-    got, said = scores(result), feedback(result)
-
-    assert got[exercise] < MAX_POINTS[exercise], said[exercise]
-    if points is not None:
-        assert got[exercise] == points, said[exercise]
-    others = {e: got[e] for e in EXERCISES if e != exercise}
-    assert others == {e: MAX_POINTS[e] for e in others}, {e: said[e] for e in others if got[e] < MAX_POINTS[e]}
-    headline = said[exercise].splitlines()[0]
-    assert hint in headline, said[exercise]
+    assert_costs_its_exercise_only(_grade_code(tmp_path, code), "c3w3", exercise, hint, points)
 
 
 ALTERNATIVE_FILES = ["sequential_blocks.py", "older_template.py", "keras2_spellings.py"]

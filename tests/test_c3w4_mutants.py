@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 from graders.engine.registry import assignment
-from tests.grading_helpers import feedback, grade, mutate, scores, solution_source, write_submission
+from tests.grading_helpers import (assert_costs_its_exercise_only, feedback, grade, mutate, scores,
+                                   solution_source, write_submission)
 
 MODULE = "c3w4_saliency"
 SUITE = assignment("c3w4")
@@ -85,14 +86,7 @@ def test_mutant_loses_points_on_its_exercise_only_with_its_hint(tmp_path, exerci
     for old, new in edits:
         code = mutate(code, old, new)
     result = grade(write_submission(tmp_path, code, MODULE), "c3w4", exercises=EXERCISES)
-    got, said = scores(result), feedback(result)
-
-    assert got[exercise] < MAX_POINTS[exercise], said[exercise]
-    if points is not None:
-        assert got[exercise] == points, said[exercise]
-    others = {e: got[e] for e in EXERCISES if e != exercise}
-    assert others == {e: MAX_POINTS[e] for e in others}, {e: said[e] for e in others if got[e] < MAX_POINTS[e]}
-    assert hint in said[exercise].splitlines()[0], said[exercise]
+    assert_costs_its_exercise_only(result, "c3w4", exercise, hint, points)
 
 
 def test_every_exercise_has_at_least_three_mutants():

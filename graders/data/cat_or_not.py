@@ -61,16 +61,7 @@ def labels_of(recipes: np.ndarray) -> np.ndarray:
 
 
 def recipes(split: str, count: int | None = None) -> np.ndarray:
-    if split == "hidden":
-        if not HIDDEN_FILE.exists():
-            raise FileNotFoundError(f"the hidden split is missing: {HIDDEN_FILE}")
-        with np.load(HIDDEN_FILE, allow_pickle=False) as stored:
-            rows = stored["recipes"]
-        return rows if count is None else rows[:count]
-    if split not in SPLIT_SEEDS:
-        raise ValueError(f"unknown split {split!r}: train, dev or hidden")
-    default = DEV_SIZE if split == "dev" else 1000
-    return draw_recipes(default if count is None else count, np.random.default_rng(SPLIT_SEEDS[split]))
+    return localization.split_recipes(split, count, HIDDEN_FILE, draw_recipes, SPLIT_SEEDS, DEV_SIZE)
 
 
 def load_split(split: str, count: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -141,11 +132,7 @@ def picture_bytes(name: str) -> bytes:
 
 
 def build_hidden(count: int = 64) -> Path:
-    """Draw the hidden split with randomness nobody keeps, and store its recipes."""
-    rows = draw_recipes(count, np.random.default_rng(int.from_bytes(os.urandom(16), "little")))
-    HIDDEN_FILE.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(HIDDEN_FILE, recipes=rows)
-    return HIDDEN_FILE
+    return localization.store_hidden(HIDDEN_FILE, draw_recipes, count)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -103,17 +103,32 @@ def render_all(recipes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return images, boxes
 
 
-def recipes(split: str, count: int | None = None) -> np.ndarray:
+def split_recipes(split: str, count: int | None, hidden_file: Path, draw, seeds: dict[str, int],
+                  dev_size: int) -> np.ndarray:
+    """The recipes of one split of a recipe-built set: the hidden split from its file, the others
+    drawn by `draw(count, rng)` from their fixed seeds (1000 for training, `dev_size` for dev)."""
     if split == "hidden":
-        if not HIDDEN_FILE.exists():
-            raise FileNotFoundError(f"the hidden split is missing: {HIDDEN_FILE}")
-        with np.load(HIDDEN_FILE, allow_pickle=False) as stored:
+        if not hidden_file.exists():
+            raise FileNotFoundError(f"the hidden split is missing: {hidden_file}")
+        with np.load(hidden_file, allow_pickle=False) as stored:
             rows = stored["recipes"]
         return rows if count is None else rows[:count]
-    if split not in SPLIT_SEEDS:
-        raise ValueError(f"unknown split {split!r}: train, dev or hidden")
-    default = DEV_SIZE if split == "dev" else 1000
-    return draw_recipes(default if count is None else count, np.random.default_rng(SPLIT_SEEDS[split]))
+    if split not in seeds:
+        raise ValueError(f"unknown split {split!r}: {', '.join(seeds)} or hidden")
+    default = dev_size if split == "dev" else 1000
+    return draw(default if count is None else count, np.random.default_rng(seeds[split]))
+
+
+def store_hidden(hidden_file: Path, draw, count: int) -> Path:
+    """Draw a hidden split with randomness nobody keeps, and store its recipes."""
+    rows = draw(count, np.random.default_rng(int.from_bytes(os.urandom(16), "little")))
+    hidden_file.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(hidden_file, recipes=rows)
+    return hidden_file
+
+
+def recipes(split: str, count: int | None = None) -> np.ndarray:
+    return split_recipes(split, count, HIDDEN_FILE, draw_recipes, SPLIT_SEEDS, DEV_SIZE)
 
 
 def load_split(split: str, count: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -150,11 +165,7 @@ def load_caltech_birds(directory: os.PathLike | str, split: str = "train",
 
 
 def build_hidden(count: int = 48) -> Path:
-    """Draw the hidden split with randomness nobody keeps, and store its recipes."""
-    rows = draw_recipes(count, np.random.default_rng(int.from_bytes(os.urandom(16), "little")))
-    HIDDEN_FILE.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(HIDDEN_FILE, recipes=rows)
-    return HIDDEN_FILE
+    return store_hidden(HIDDEN_FILE, draw_recipes, count)
 
 
 def main(argv: list[str] | None = None) -> None:
