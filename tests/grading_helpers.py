@@ -83,3 +83,18 @@ def assert_costs_its_exercise_only(result: AssignmentResult, assignment_id: str,
     others = {e: got[e] for e in got if e != exercise}
     assert others == {e: full[e] for e in others}, {e: said[e] for e in others if got[e] < full[e]}
     assert hint in said[exercise].splitlines()[0], said[exercise]
+
+
+def assert_solutions_full_and_stubs_zero(assignment_id: str) -> None:
+    """`solutions/` gets every point, the stubs none, each exercise "not implemented"."""
+    suite = assignment(assignment_id)
+    solved = grade(ROOT / "solutions", assignment_id)
+    assert solved.points == suite.max_points, feedback(solved)
+    stubs = grade(ROOT / "exercises", assignment_id)
+    assert stubs.points == 0 and all(e.status == "not_implemented" for e in stubs.exercises), feedback(stubs)
+
+
+def mutants_per_exercise(mutants, lab: str) -> dict[str, int]:
+    """How many of `mutants` (pytest params whose first two values are lab and exercise) each of
+    the lab's exercises has."""
+    return {e.id: sum(1 for m in mutants if tuple(m.values[:2]) == (lab, e.id)) for e in assignment(lab).exercises}

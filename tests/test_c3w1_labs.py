@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from graders.engine.registry import assignment
-from tests.grading_helpers import (ROOT, assert_costs_its_exercise_only, feedback, grade, mutate,
-                                   run_grader_json, solution_source, write_submission)
+from tests.grading_helpers import (ROOT, assert_costs_its_exercise_only, assert_solutions_full_and_stubs_zero,
+                                   grade, mutants_per_exercise, mutate, run_grader_json, solution_source,
+                                   write_submission)
 
 LABS = {"c3w1_l1": "c3w1_l1_inception", "c3w1_l2": "c3w1_l2_resnet", "c3w1_l3": "c3w1_l3_localization"}
 
@@ -153,18 +154,14 @@ def test_mutant_loses_points_on_its_exercise_only_with_its_hint(tmp_path, lab, e
 
 @pytest.mark.parametrize("lab", LABS)
 def test_every_lab_exercise_has_at_least_three_mutants(lab):
-    counts = {e.id: sum(1 for m in MUTANTS if m.values[:2] == (lab, e.id)) for e in assignment(lab).exercises}
+    counts = mutants_per_exercise(MUTANTS, lab)
     assert all(count >= 3 for count in counts.values()), counts
 
 
 @pytest.mark.parametrize("lab", LABS)
 def test_solutions_full_marks_and_stubs_zero(lab):
-    suite = assignment(lab)
-    assert not suite.counts_for_grade
-    solved = grade(ROOT / "solutions", lab)
-    assert solved.points == suite.max_points == 100, feedback(solved)
-    stubs = grade(ROOT / "exercises", lab)
-    assert stubs.points == 0 and all(e.status == "not_implemented" for e in stubs.exercises), feedback(stubs)
+    assert not assignment(lab).counts_for_grade and assignment(lab).max_points == 100
+    assert_solutions_full_and_stubs_zero(lab)
 
 
 def test_a_practice_lab_counts_for_nothing_in_the_gradescope_score(tmp_path):

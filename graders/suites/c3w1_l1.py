@@ -169,18 +169,7 @@ def check_final_model(observation, reference) -> Verdict:
     problems = []
     if figure.marked_rows:  # dropout and the like change training only, so no output shows them
         problems.append("the head's layers differ from the lab's (marked in the table)")
-    if "loss_error" in observation:
-        problems.append(f"evaluating the compiled model on cats and dogs fails: {observation['loss_error']}")
-    else:
-        ok, reason = compare.check_close(observation["loss_value"], reference["loss_value"],
-                                         "the loss on a batch of cats and dogs", 1e-4)
-        if not ok:
-            problems.append(reason)
-    mine, theirs = observation["optimizer"], reference["optimizer"]
-    if mine.get("class") != theirs["class"] or not np.isclose(mine.get("learning_rate", -1),
-                                                            theirs["learning_rate"], rtol=1e-4):
-        problems.append(f"the optimizer is {mine.get('class')} with learning rate {mine.get('learning_rate')}, "
-                        f"expected RMSprop with {theirs['learning_rate']:g}")
+    problems += common.compile_problems(observation, reference, "a batch of cats and dogs", metrics=False)
     if problems:
         return Verdict(0.5, "; ".join(problems), details=details, figures=[figure])
     return Verdict.passed("the head, its outputs with seeded weights and the compile settings match",

@@ -333,9 +333,6 @@ CLASSIFIER_HINTS = (
 
 
 # --- Exercise 3: compile_model ---------------------------------------------------------------
-ACCURACY_NAMES = ("accuracy", "acc", "sparse_categorical_accuracy")
-
-
 def probe_compile_model(submission, params) -> dict:
     from graders.engine import modelprobe
 
@@ -358,21 +355,7 @@ def check_compile_model(observation, reference) -> Verdict:
     if optimizer.get("class") is None:
         return Verdict.failed("the model is not compiled: call model.compile(loss=..., metrics=..., "
                               "optimizer=...)", details=details)
-    problems = []
-    if "loss_error" in observation:
-        problems.append(f"evaluating the compiled model on integer labels fails: {observation['loss_error']}")
-    else:
-        ok, reason = compare.check_close(observation["loss_value"], reference["loss_value"],
-                                         "the loss on a batch of labelled pictures", 1e-4)
-        if not ok:
-            problems.append(reason)
-    theirs = reference["optimizer"]
-    if optimizer.get("class") != theirs["class"] or not np.isclose(
-            float(optimizer.get("learning_rate", np.nan)), theirs["learning_rate"], rtol=1e-4):
-        problems.append(f"the optimizer is {optimizer.get('class')} with learning rate "
-                        f"{optimizer.get('learning_rate')}, expected RMSprop with {theirs['learning_rate']:g}")
-    if not set(observation["metrics"]) & set(ACCURACY_NAMES):
-        problems.append(f"the metrics are {observation['metrics']}, expected ['accuracy']")
+    problems = common.compile_problems(observation, reference, "a batch of labelled pictures")
     if problems:
         return Verdict(max(0.0, 1 - len(problems) / 3), "; ".join(problems), details=details)
     return Verdict.passed("sparse categorical cross-entropy, accuracy and RMSprop(learning_rate=0.001)",
@@ -386,7 +369,7 @@ COMPILE_HINTS = (
          lambda o, r: o["optimizer"].get("class") != "RMSprop"
          or not np.isclose(float(o["optimizer"].get("learning_rate", -1)), 1e-3, rtol=1e-4)),
     Hint("report the accuracy while training: metrics=['accuracy']",
-         lambda o, r: not set(o["metrics"]) & set(ACCURACY_NAMES)),
+         lambda o, r: not common.measures_accuracy(o)),
 )
 
 

@@ -286,3 +286,32 @@ def check_outputs(observation, reference, names, tolerance=1e-3) -> tuple[bool, 
         return False, f"{len(observation['outputs'])} outputs, expected {len(reference['outputs'])}"
     return True, "outputs match"
 
+
+
+ACCURACY_NAMES = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy")
+
+
+def measures_accuracy(observation) -> bool:
+    return bool(set(ACCURACY_NAMES) & set(observation["metrics"]))
+
+
+def compile_problems(observation, reference, batch: str, metrics: bool = True) -> list[str]:
+    """What a compiled model's settings get wrong against the reference's: the loss (judged by its
+    value on `batch`, so any spelling of the right loss passes), the optimizer and its learning
+    rate, and (with `metrics`) an accuracy metric."""
+    problems = []
+    if "loss_error" in observation:
+        problems.append(f"evaluating the compiled model on {batch} fails: {observation['loss_error']}")
+    else:
+        ok, reason = compare.check_close(observation["loss_value"], reference["loss_value"],
+                                         f"the loss on {batch}", 1e-4)
+        if not ok:
+            problems.append(reason)
+    mine, theirs = observation["optimizer"], reference["optimizer"]
+    if mine.get("class") != theirs["class"] or not np.isclose(float(mine.get("learning_rate", np.nan)),
+                                                            theirs["learning_rate"], rtol=1e-4):
+        problems.append(f"the optimizer is {mine.get('class')} with learning rate {mine.get('learning_rate')}, "
+                        f"expected {theirs['class']} with {theirs['learning_rate']:g}")
+    if metrics and not measures_accuracy(observation):
+        problems.append(f"the metrics are {observation['metrics']}, expected ['accuracy']")
+    return problems

@@ -1,0 +1,143 @@
+"""The week 4 labs C3W4-L1 (class activation maps) and C3W4-L4 (Grad-CAM) as practice suites:
+solutions full marks, stubs zero, and mutants that lose points on their own exercise only, with
+their hint (every exercise at least three)."""
+
+from __future__ import annotations
+
+import pytest
+
+from graders.engine.registry import assignment
+from tests.grading_helpers import (assert_costs_its_exercise_only, assert_solutions_full_and_stubs_zero, feedback,
+                                   grade, mutants_per_exercise, mutate, solution_source, write_submission)
+
+LABS = {"c3w4_l1": "c3w4_l1_cam", "c3w4_l4": "c3w4_l4_gradcam"}
+
+
+def _mutant(lab, exercise, edits, hint, *, id, points=None):
+    if isinstance(edits[0], str):
+        edits = (edits,)
+    return pytest.param(lab, exercise, edits, hint, points, id=id)
+
+
+L1_OUTPUTS = "outputs=(features, predictions)"
+L1_ZOOM = "upscaled = scipy.ndimage.zoom(features, (scale, scale, 1), order=2)"
+L1_DOT = "return np.dot(upscaled, class_weights)"
+L4_OUTPUTS = "outputs=(features, model.output)"
+L4_WEIGHTS = "weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)"
+L4_CAM = "cam = tf.nn.relu(tf.reduce_sum(weights * activations, axis=-1))"
+L4_GUARD = "    if peak > 0:\n        heatmap = heatmap / peak\n"
+
+MUTANTS = [
+    # --- C3W4-L1 -------------------------------------------------------------------------
+    _mutant("c3w4_l1", "build_classifier", ("tf.keras.layers.GlobalAveragePooling2D(),", "tf.keras.layers.Flatten(),"),
+            "GlobalAveragePooling2D, not Flatten", id="l1-flatten"),
+    _mutant("c3w4_l1", "build_classifier", ("Conv2D(128, kernel_size=3", "Conv2D(64, kernel_size=3"),
+            "16, 32, 64 and 128 filters", id="l1-last-conv-64"),
+    _mutant("c3w4_l1", "build_classifier", ('Dense(10, activation="softmax")', "Dense(10)"),
+            "Dense(10, activation='softmax')", id="l1-no-softmax"),
+    _mutant("c3w4_l1", "build_classifier", ("tf.keras.layers.GlobalAveragePooling2D(),",
+                                            "tf.keras.layers.MaxPooling2D(pool_size=2),\n"
+                                            "        tf.keras.layers.GlobalAveragePooling2D(),"),
+            "none after the last", id="l1-fourth-pooling"),
+    _mutant("c3w4_l1", "build_classifier", ('loss="sparse_categorical_crossentropy"', 'loss="categorical_crossentropy"'),
+            "not one-hot", id="l1-categorical", points=20),
+    _mutant("c3w4_l1", "build_classifier", ('optimizer="adam"', 'optimizer="sgd"'),
+            "optimizer='adam'", id="l1-sgd", points=20),
+    _mutant("c3w4_l1", "cam_model", (L1_OUTPUTS, "outputs=(predictions, features)"),
+            "in the order (features, predictions)", id="l1-outputs-swapped"),
+    _mutant("c3w4_l1", "cam_model", ("model.layers[-3].output", "model.layers[-4].output"),
+            "model.layers[-3].output", id="l1-pooled-features"),
+    _mutant("c3w4_l1", "cam_model", ("model.layers[-3].output", "model.layers[-2].output"),
+            "model.layers[-3].output", id="l1-averaged-features"),
+    _mutant("c3w4_l1", "cam_model", (L1_OUTPUTS, "outputs=features"),
+            "two outputs", id="l1-one-output"),
+    _mutant("c3w4_l1", "class_activation_map", (L1_DOT, L1_DOT + " + dense_weights[1][class_index]"),
+            "leave the bias out", id="l1-bias-added"),
+    _mutant("c3w4_l1", "class_activation_map", ("kernel[:, class_index]", "kernel[:, 0]"),
+            "the given class's column", id="l1-class-0"),
+    _mutant("c3w4_l1", "class_activation_map", ("kernel[:, class_index]", "kernel[:, np.argmax(dense_weights[1])]"),
+            "the given class's column", id="l1-argmax-class"),
+    _mutant("c3w4_l1", "class_activation_map", ("kernel[:, class_index]", "kernel[class_index]"),
+            "not aligned", id="l1-kernel-row"),
+    _mutant("c3w4_l1", "class_activation_map", (L1_ZOOM, L1_ZOOM.replace("order=2", "order=0")),
+            "not nearest neighbour", id="l1-nearest"),
+    _mutant("c3w4_l1", "class_activation_map", (L1_ZOOM, L1_ZOOM.replace("order=2", "order=1")),
+            "order=2", id="l1-linear"),
+    _mutant("c3w4_l1", "class_activation_map", (L1_ZOOM, "upscaled = features"),
+            "upscale the 3x3 feature maps to 28x28", id="l1-not-upscaled"),
+    # --- C3W4-L4 -------------------------------------------------------------------------
+    _mutant("c3w4_l4", "gradient_model", (L4_OUTPUTS, "outputs=(model.output, features)"),
+            "in the order (feature maps, predictions)", id="l4-outputs-swapped"),
+    _mutant("c3w4_l4", "gradient_model", ("model.get_layer(layer_name).output", "model.layers[-3].output"),
+            "model.get_layer(layer_name).output", id="l4-last-conv-always"),
+    _mutant("c3w4_l4", "gradient_model", (L4_OUTPUTS, "outputs=features"), "two outputs", id="l4-one-output"),
+    _mutant("c3w4_l4", "gradient_model", (L4_OUTPUTS, "outputs=(features, model.layers[-2].output)"),
+            "model.output", id="l4-pooled-second-output"),
+    _mutant("c3w4_l4", "grad_cam", (L4_CAM, "cam = tf.reduce_sum(weights * activations, axis=-1)"),
+            "apply relu", id="l4-no-relu"),
+    _mutant("c3w4_l4", "grad_cam", (L4_WEIGHTS, "weights = gradients"),
+            "averaged over height and width", id="l4-raw-gradients"),
+    _mutant("c3w4_l4", "grad_cam", (L4_WEIGHTS, L4_WEIGHTS.replace("axis=(1, 2)", "axis=-1")),
+            "averaged over height and width", id="l4-averaged-over-channels"),
+    _mutant("c3w4_l4", "grad_cam", ("predictions[:, class_index]", "predictions[:, 0]"),
+            "the given class's score", id="l4-class-0"),
+    _mutant("c3w4_l4", "grad_cam", ("predictions[:, class_index]", "tf.reduce_max(predictions, axis=-1)"),
+            "the given class's score", id="l4-top-class"),
+    _mutant("c3w4_l4", "grad_cam", (L4_GUARD, ""), "divide the map by its maximum", id="l4-not-normalised"),
+    _mutant("c3w4_l4", "grad_cam", ('method="bilinear"', 'method="nearest"'), "resize bilinearly",
+            id="l4-nearest"),
+    _mutant("c3w4_l4", "grad_cam", ("(height, width), method", "(width, height), method"),
+            "height and width are swapped", id="l4-size-swapped"),
+    _mutant("c3w4_l4", "grad_cam", (L4_GUARD, "    heatmap = heatmap / peak\n"),
+            "return it as it is", id="l4-zero-divided", points=52.5),
+]
+
+
+@pytest.mark.parametrize("lab, exercise, edits, hint, points", MUTANTS)
+def test_mutant_loses_points_on_its_exercise_only_with_its_hint(tmp_path, lab, exercise, edits, hint, points):
+    code = solution_source(LABS[lab])
+    for old, new in edits:
+        code = mutate(code, old, new)
+    result = grade(write_submission(tmp_path, code, LABS[lab]), lab)
+    assert_costs_its_exercise_only(result, lab, exercise, hint, points)
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_every_lab_exercise_has_at_least_three_mutants(lab):
+    counts = mutants_per_exercise(MUTANTS, lab)
+    assert all(count >= 3 for count in counts.values()), counts
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_solutions_full_marks_and_stubs_zero(lab):
+    assert not assignment(lab).counts_for_grade and assignment(lab).max_points == 100
+    assert_solutions_full_and_stubs_zero(lab)
+
+
+EQUIVALENTS = [
+    # The dot product commutes with the (linear) spline zoom; Keras 3 spellings the course uses.
+    pytest.param("c3w4_l1", (
+        (L1_ZOOM + "\n    " + L1_DOT, "small = np.dot(features, kernel.T[class_index])\n"
+                                      "    return scipy.ndimage.zoom(small, (scale, scale), order=2)"),
+        ("inputs=model.inputs, outputs=(features, predictions)", "model.input, [features, model.output]"),
+        ('metrics=["accuracy"]', 'metrics=["acc"]')), id="l1-dot-then-zoom"),
+    # Summed gradients and a channel mean scale the map by a positive factor, which the
+    # normalisation removes; cv2.resize (width, height) is the same bilinear resize; an epsilon
+    # in the division keeps a zero map zero.
+    pytest.param("c3w4_l4", (
+        ("import numpy as np", "import cv2\nimport numpy as np"),
+        (L4_WEIGHTS, L4_WEIGHTS.replace("reduce_mean", "reduce_sum")),
+        (L4_CAM, L4_CAM.replace("reduce_sum", "reduce_mean")),
+        ('tf.image.resize(cam[..., tf.newaxis], (height, width), method="bilinear")[0, ..., 0]',
+         "tf.constant(cv2.resize(cam[0].numpy(), (width, height)))"),
+        (L4_GUARD, "    heatmap = heatmap / (peak + 1e-10)\n")), id="l4-course-style"),
+]
+
+
+@pytest.mark.parametrize("lab, edits", EQUIVALENTS)
+def test_equivalent_solutions_get_full_marks(tmp_path, lab, edits):
+    code = solution_source(LABS[lab])
+    for old, new in edits:
+        code = mutate(code, old, new)
+    result = grade(write_submission(tmp_path, code, LABS[lab]), lab)
+    assert result.points == 100, feedback(result)
