@@ -89,11 +89,12 @@ def heat_rgb(values: np.ndarray, low: float = 0.0, high: float = 1.0) -> np.ndar
     return (np.stack(channels, axis=-1) * 255).astype(np.uint8)
 
 
-def difference_heat(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
-    """White where two maps (each stretched to [0, 1]) agree, deepening to red as they differ."""
+def difference_heat(actual: np.ndarray, expected: np.ndarray, full_red: float = 0.25) -> np.ndarray:
+    """White where two maps (each stretched to [0, 1]) agree, deepening to pure red where they
+    differ by `full_red` or more (small differences would otherwise be too pale to see)."""
     from .maps import stretched
 
-    difference = np.abs(stretched(actual) - stretched(expected))
+    difference = np.clip(np.abs(stretched(actual) - stretched(expected)) / full_red, 0, 1)
     fade = (255 * (1 - difference)).astype(np.uint8)
     return np.stack([np.full_like(fade, 255), fade, fade], axis=-1)
 
