@@ -51,6 +51,8 @@ MUTANTS = [
             "tf.image.resize", id="tf-resize", points=0),
     _mutant("do_salience", (RESIZE, "picture = picture[:IMAGE_SIZE, :IMAGE_SIZE] / 255.0"),
             "differs from the expected map", id="cropped-not-resized"),
+    _mutant("do_salience", (TO_RGB, "picture = cv2.cvtColor(cv2.imread('/content/' + image), cv2.COLOR_BGR2RGB)"),
+            "cv2.imread returns None for a path where there is no file", id="colab-folder", points=0),
     _mutant("do_salience", (SAVE, "cv2.imwrite(image + prefix + '.jpg', salient)"),
             "must save the map to prefix + image", id="saved-elsewhere", points=0),
     _mutant("do_salience", (SAVE, "cv2.imwrite(prefix + image, cv2.applyColorMap(salient, cv2.COLORMAP_HOT))"),

@@ -125,7 +125,16 @@ def maps_of(do_salience, model, pictures, prefix: str) -> list[np.ndarray]:
             with open(name, "wb") as file:
                 file.write(data)
             before = set(os.listdir(folder))
-            do_salience(name, model, label, prefix)
+            try:
+                do_salience(name, model, label, prefix)
+            except Exception as error:
+                if "_src.empty()" in str(error):  # OpenCV's words for an image that was never read
+                    raise common.fail(
+                        f"do_salience('{name}', model, {label}, '{prefix}') worked on an empty picture: "
+                        "cv2.imread returns None for a path where there is no file; read the file named by "
+                        "`image` itself (the grader calls do_salience in a folder that holds the pictures)"
+                    ) from None
+                raise
             made = _read_map(prefix + name)
             if made is None:
                 new = sorted(set(os.listdir(folder)) - before)
