@@ -38,7 +38,8 @@ SPLIT_SEEDS = {"train": 41, "dev": 42}
 DEV_SIZE = 32
 HIDDEN_FILE = FIXTURES / "c3w4" / "cat_or_not_hidden.npz"
 PICTURES_DIR = EXERCISES / "c3w4_pictures"
-# name -> (label, how it is made); sizes differ on purpose: the maps are of the 300x300 resize.
+# name -> label (render_picture says how each is made); none is 300x300 on purpose: the maps are
+# of the 300x300 resize.
 PICTURES = {
     "cat1.jpg": 0,
     "cat2.jpg": 0,
@@ -67,9 +68,7 @@ def recipes(split: str, count: int | None = None) -> np.ndarray:
 def load_split(split: str, count: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(RGB images uint8 (N, 300, 300, 3), labels int64 (N,): 0 cat, 1 not a cat)."""
     rows = recipes(split, count)
-    images = np.zeros((len(rows), SIZE, SIZE, 3), dtype=np.uint8)
-    for index, row in enumerate(rows):
-        images[index] = localization.render(row, SIZE, OBJECTS)[0]
+    images, _ = localization.render_all(rows, SIZE, OBJECTS)
     return images, labels_of(rows)
 
 

@@ -95,11 +95,12 @@ def render(recipe: np.ndarray, size: int = SIZE, objects: tuple[str, ...] = OBJE
     return np.asarray(canvas, dtype=np.uint8), box
 
 
-def render_all(recipes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    images = np.zeros((len(recipes), SIZE, SIZE, 3), dtype=np.uint8)
+def render_all(recipes: np.ndarray, size: int = SIZE,
+               objects: tuple[str, ...] = OBJECTS) -> tuple[np.ndarray, np.ndarray]:
+    images = np.zeros((len(recipes), size, size, 3), dtype=np.uint8)
     boxes = np.zeros((len(recipes), 4), dtype=np.float32)
     for index, recipe in enumerate(recipes):
-        images[index], boxes[index] = render(recipe)
+        images[index], boxes[index] = render(recipe, size, objects)
     return images, boxes
 
 

@@ -99,10 +99,11 @@ def difference_heat(actual: np.ndarray, expected: np.ndarray, full_red: float = 
     return np.stack([np.full_like(fade, 255), fade, fade], axis=-1)
 
 
-def resized(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """An RGB or grey array resized to (height, width), for a report cell."""
+def resized(image: np.ndarray, size: tuple[int, int], box_filter: bool = False) -> np.ndarray:
+    """An RGB or grey array resized to (height, width), for a report cell; `box_filter` averages
+    each source block (a fair thumbnail of a noisy map) instead of interpolating."""
     from PIL import Image
 
     height, width = size
     array = np.ascontiguousarray(image, dtype=np.uint8)
-    return np.asarray(Image.fromarray(array).resize((width, height), Image.BILINEAR))
+    return np.asarray(Image.fromarray(array).resize((width, height), Image.BOX if box_filter else Image.BILINEAR))

@@ -94,8 +94,7 @@ def _given_pictures(params) -> list[tuple[str, bytes, int]]:
     from graders.data import cat_or_not
 
     if "images" not in params:
-        names = params.get("pictures", list(cat_or_not.PICTURES))
-        return [(name, cat_or_not.picture_bytes(name), cat_or_not.PICTURES[name]) for name in names]
+        return [(name, cat_or_not.picture_bytes(name), label) for name, label in cat_or_not.PICTURES.items()]
     labels = params.get("labels", [0] * len(params["images"]))
     pictures = []
     for index, (image, label) in enumerate(zip(params["images"], labels)):

@@ -183,9 +183,7 @@ def _picture(index: int) -> np.ndarray:
 
 
 def _thumbnail(picture: np.ndarray, size: int = 150) -> np.ndarray:
-    from PIL import Image
-
-    return np.asarray(Image.fromarray(np.ascontiguousarray(picture, np.uint8)).resize((size, size), Image.BOX))
+    return pictures.resized(picture, (size, size), box_filter=True)
 
 
 def _grey_levels(grey: np.ndarray) -> np.ndarray:
