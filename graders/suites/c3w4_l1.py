@@ -69,14 +69,14 @@ def probe_classifier(submission, params) -> dict:
 
     model = common.require_model(submission.function("build_classifier")(), "build_classifier")
     seed = _seed(params)
-    observation = modelprobe.describe(model)
-    observation["input_shapes"] = [shape_of(t.shape) for t in model.inputs]
-    observation.update(common.losses_and_metrics(model))
-    if observation["input_shapes"] != [[None, *IMAGE_SHAPE]]:
-        return observation  # the probe's images would not fit; the check says why
+    input_shapes = [shape_of(t.shape) for t in model.inputs]
+    fits = input_shapes == [[None, *IMAGE_SHAPE]]
     images = _fashion_like(seed)
-    observation["outputs"] = common.observe_model(model, images, seed)["outputs"]
-    if observation["optimizer"].get("class") is not None:
+    # A model the probe's images would not fit is only described; the check says why.
+    observation = common.observe_model(model, images, seed) if fits else modelprobe.describe(model)
+    observation["input_shapes"] = input_shapes
+    observation.update(common.losses_and_metrics(model))
+    if fits and observation["optimizer"].get("class") is not None:
         labels = np.random.default_rng([seed, 42]).integers(0, CLASSES, len(images))
         observation.update(common.evaluated_loss(model, images, labels))
     return observation
