@@ -35,7 +35,7 @@ class ForkedProcess:
 
     memory_check_seconds = 0.2
 
-    def __init__(self, server: "ForkServer", pid: int):
+    def __init__(self, server: "ForkServerChannel", pid: int):
         self.server = server
         self.pid = pid  # in the server's process namespace
         self._exit: int | None = None
@@ -74,28 +74,20 @@ class ForkedProcess:
             self._exit = -9
 
 
-class ForkServer:
-    """Note: bubblewrap's --die-with-parent ends the server when the *thread* that started it
-    ends, so start servers from a thread that lives as long as they are used."""
+class ForkServerChannel:
+    """The control channel to a fork server (`zygote.py`): spawn workers, ask after them.
 
-    def __init__(self, sandbox: Sandbox, start_seconds: float = Limits.start_seconds):
-        self.sandbox = sandbox
+    Subclasses say how the channel is opened and how to tell that the server still lives."""
+
+    control: socket.socket
+    start_seconds: float = Limits.start_seconds
+    spawn_options: dict = {}  # extra fields of every spawn message (e.g. the worker's folder)
+    learner_uid: int | None = None
+
+    def __init__(self):
         self._lock = threading.Lock()
-        self.log = tempfile.TemporaryFile()
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.control = ours
-        command = sandbox.prefix + [sys.executable, "-m", "graders.engine.zygote", str(theirs.fileno())]
-        if sandbox.kind == "bubblewrap":  # /tmp is the sandbox's own: the server clears it between learners
-            command.append("--private-tmp")
-        environment = sandbox.environment if sandbox.kind == "off" else None
-        if environment is not None:
-            environment = dict(environment, PATH=os.environ.get("PATH", environment["PATH"]))
-        self.process = subprocess.Popen(
-            command, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=self.log,
-            stderr=subprocess.STDOUT, cwd=ROOT, env=environment, start_new_session=True)
-        theirs.close()
-        self.start_seconds = start_seconds
         self._ready = False
+        self.hello: dict = {}
 
     def wait_ready(self) -> None:
         """Block until the server has imported TensorFlow. Starting does not wait, so several
@@ -103,8 +95,10 @@ class ForkServer:
         if self._ready:
             return
         hello = self._receive(self.start_seconds)
+        self.hello = hello
         if not hello.get("ready"):
             raise ForkServerFailure(f"the fork server did not start: {hello!r:.200}")
+        self.hello = hello
         self._ready = True
 
     def _receive(self, seconds: float) -> dict:
@@ -112,20 +106,23 @@ class ForkServer:
         while time.monotonic() < deadline:
             readable, _, _ = select.select([self.control], [], [], 0.1)
             if readable:
-                data = self.control.recv(MAX_MESSAGE)
+                try:
+                    data = self.control.recv(MAX_MESSAGE)
+                except OSError:
+                    data = b""
                 if data:
                     return json.loads(data)
                 break
-            if self.process.poll() is not None:
+            if not self.alive:
                 break
-        raise ForkServerFailure(f"the fork server stopped ({self.process.poll()}): {self.log_tail()}")
+        raise ForkServerFailure(f"the fork server stopped: {self.why_stopped()}")
 
-    def log_tail(self) -> str:
-        return log_tail(self.log, 4)
+    def why_stopped(self) -> str:
+        return "it closed its end of the connection"
 
     @property
     def alive(self) -> bool:
-        return self.process.poll() is None
+        raise NotImplementedError
 
     def call(self, message: dict, fds: tuple[int, ...] = ()) -> dict:
         with self._lock:
@@ -144,9 +141,47 @@ class ForkServer:
 
     def __call__(self, limits: Limits, request_read: int, reply_write: int, log_fd: int) -> ForkedProcess:
         """Fork a worker (the `launch` signature of `WorkerSession`)."""
-        reply = self.call({"op": "spawn", "rlimits": kernel_limits(limits),
-                           "uid": self.sandbox.learner_uid}, (request_read, reply_write, log_fd))
+        reply = self.call({"op": "spawn", "rlimits": kernel_limits(limits), "uid": self.learner_uid,
+                           **self.spawn_options}, (request_read, reply_write, log_fd))
+        if "pid" not in reply:
+            raise ForkServerFailure(f"the fork server did not fork a worker: {reply!r:.200}")
         return ForkedProcess(self, reply["pid"])
+
+
+class ForkServer(ForkServerChannel):
+    """A fork server of one's own, started now (in `sandbox`), ended by `close`.
+
+    Note: bubblewrap's --die-with-parent ends the server when the *thread* that started it
+    ends, so start servers from a thread that lives as long as they are used."""
+
+    def __init__(self, sandbox: Sandbox, start_seconds: float = Limits.start_seconds):
+        super().__init__()
+        self.sandbox = sandbox
+        self.learner_uid = sandbox.learner_uid
+        self.log = tempfile.TemporaryFile()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.control = ours
+        command = sandbox.prefix + [sys.executable, "-m", "graders.engine.zygote", str(theirs.fileno())]
+        if sandbox.kind == "bubblewrap":  # /tmp is the sandbox's own: the server clears it between learners
+            command.append("--private-tmp")
+        environment = sandbox.environment if sandbox.kind == "off" else None
+        if environment is not None:
+            environment = dict(environment, PATH=os.environ.get("PATH", environment["PATH"]))
+        self.process = subprocess.Popen(
+            command, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=self.log,
+            stderr=subprocess.STDOUT, cwd=ROOT, env=environment, start_new_session=True)
+        theirs.close()
+        self.start_seconds = start_seconds
+
+    def why_stopped(self) -> str:
+        return f"({self.process.poll()}): {self.log_tail()}"
+
+    def log_tail(self) -> str:
+        return log_tail(self.log, 4)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def close(self) -> None:
         if self.alive:

@@ -16,9 +16,11 @@ from .grading import Grader
 from .paths import EXERCISES
 from .registry import assignment as find_assignment
 from .results import ExerciseResult
-from .session import Limits
+from .session import Limits, LocalProcess, WorkerFailure
+from .warmserver import learner_server
 
 _graders = pytest.StashKey[dict]()
+_launch = pytest.StashKey[tuple]()  # (launch, the one line that says how workers were started)
 _item_result = pytest.StashKey[ExerciseResult]()
 
 
@@ -30,6 +32,9 @@ def pytest_addoption(parser):
                     help="write the results in Gradescope's results.json format")
     group.addoption("--time-limit", type=float, default=Limits.probe_seconds,
                     help="seconds each exercise may take (default %(default)s)")
+    group.addoption("--no-server", action="store_true",
+                    help="grade in a fresh interpreter instead of the warm grading server that "
+                         "the first run leaves behind (it ends after 15 idle minutes)")
     group.addoption("--memory-limit", type=int, default=Limits.memory_bytes // (1024 * 1024),
                     help="MiB the learner's code may use (default %(default)s)")
 
@@ -59,8 +64,25 @@ def _grader(config, assignment_id: str) -> Grader:
         submission = config.getoption("submission") or str(EXERCISES)
         limits = Limits(probe_seconds=config.getoption("time_limit"),
                         memory_bytes=config.getoption("memory_limit") * 1024 * 1024)
-        graders[assignment_id] = Grader(find_assignment(assignment_id), submission, limits)
+        graders[assignment_id] = Grader(find_assignment(assignment_id), submission, limits,
+                                        launch=_launch_for(config))
     return graders[assignment_id]
+
+
+def _launch_for(config):
+    """The warm grading server (started on the first run), unless `--no-server` or it fails."""
+    if _launch not in config.stash:
+        if config.getoption("no_server"):
+            config.stash[_launch] = (LocalProcess, "graded without the warm grading server (--no-server)")
+        else:
+            try:
+                server = learner_server()
+                config.stash[_launch] = (server, f"graded with {server.describe()}; --no-server "
+                                                 "grades without it")
+            except (WorkerFailure, OSError) as failure:
+                config.stash[_launch] = (LocalProcess, f"graded without the warm grading server, "
+                                                       f"which could not be used: {failure}")
+    return config.stash[_launch][0]
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -87,6 +109,8 @@ def pytest_html_results_summary(prefix, summary, postfix, session):
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     graders = config.stash.get(_graders, {})
+    if graders and _launch in config.stash:
+        terminalreporter.write_line(f"cvgrade: {config.stash[_launch][1]}")
     for grader in graders.values():
         if grader.result.exercises:
             terminalreporter.write("\n" + render.terminal_table(grader.result) + "\n")

@@ -94,7 +94,7 @@ class LocalProcess:
 class _Worker:
     """One worker process and its two pipes."""
 
-    def __init__(self, limits: Limits, launch=LocalProcess):
+    def __init__(self, limits: Limits, launch):
         self.limits = limits
         request_read, self.request_fd = os.pipe()
         self.reply_fd, reply_write = os.pipe()
@@ -213,11 +213,15 @@ class WorkerSession:
     MAX_RESTARTS_AT_LOAD = 3
 
     def __init__(self, assignment_id: str, submission: LoadedSubmission, limits: Limits = Limits(),
-                 launch=LocalProcess, path_map=None):
+                 launch=None, path_map=None):
         self.assignment_id = assignment_id
         self.submission = submission
         self.limits = limits
         self.stand_ins_sent: set[str] = set()  # solution functions this worker has seen
+        if launch is None:  # the grading server the environment names, else a fresh interpreter
+            from .warmserver import launch_for_session
+
+            launch = launch_for_session()
         self.launch = launch  # LocalProcess, or a fork server's spawn
         self.path_map = path_map or (lambda path: path)  # host path -> the worker's view of it
         self.peak_memory = 0

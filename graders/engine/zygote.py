@@ -1,10 +1,12 @@
 """The fork server: imports TensorFlow once, then forks one fresh worker per submission.
 
 Run as `python -m graders.engine.zygote CONTROL_FD` by `forkserver.py`, inside the
-sandbox when there is one. It never runs learner code itself, so every child
-starts from the same clean state and nothing of one learner reaches the next.
+sandbox when there is one, or as `python -m graders.engine.zygote --listen PATH` by
+`warmserver.py`: a server on a Unix socket that every grading run of one user and
+checkout shares. It never runs learner code itself, so every child starts from
+the same clean state and nothing of one learner reaches the next.
 
-Control messages are JSON over a SOCK_SEQPACKET socket (one message per
+Control messages are JSON over SOCK_SEQPACKET sockets (one message per
 packet); `spawn` carries the child's pipe and log descriptors with SCM_RIGHTS.
 The server is a child subreaper, so whatever a learner's code forks, double
 forks or daemonizes stays its descendant and `kill` can sweep it all away
@@ -20,6 +22,7 @@ import select
 import signal
 import shutil
 import socket
+import struct
 import sys
 import tempfile
 import time
@@ -83,6 +86,7 @@ def _run_child(request_fd: int, reply_fd: int, log_fd: int, message: dict, notes
     os.closerange(low + 1, high)
     os.closerange(high + 1, 1 << 16)
     workdir = message["workdir"]
+    cwd = message.get("cwd")  # unsandboxed runs: the folder a fresh interpreter would start in
     uid = message.get("uid")
     if uid is not None:  # a user of its own: it cannot signal the server, and NPROC counts only it
         os.chown(workdir, uid, uid)
@@ -90,8 +94,9 @@ def _run_child(request_fd: int, reply_fd: int, log_fd: int, message: dict, notes
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
-    os.chdir(workdir)
-    os.environ["HOME"] = workdir
+    os.chdir(cwd or workdir)
+    if cwd is None:
+        os.environ["HOME"] = workdir
     os.environ["TMPDIR"] = workdir
     apply_kernel_limits(message["rlimits"], with_processes=uid is not None)
     sys.stdout = os.fdopen(1, "w", buffering=1)
@@ -102,8 +107,7 @@ def _run_child(request_fd: int, reply_fd: int, log_fd: int, message: dict, notes
 
 
 class Zygote:
-    def __init__(self, control: socket.socket, notes: list[str], private_tmp: bool = False):
-        self.control = control
+    def __init__(self, notes: list[str], private_tmp: bool = False):
         self.notes = notes
         self.exits: dict[int, int] = {}  # pid -> exit code of children that ended
         self.workdirs: dict[int, str] = {}  # pid -> its empty folder, removed at kill
@@ -111,18 +115,30 @@ class Zygote:
         # write to them: what they hold now is the server's; anything else a learner left.
         self.pristine = {folder: set(os.listdir(folder)) for folder in SHARED_FOLDERS
                          if private_tmp and os.path.isdir(folder)}
+        self.connections: list[socket.socket] = []
 
-    def reply(self, message: dict) -> None:
-        self.control.send(json.dumps(message).encode())
+    @staticmethod
+    def reply(connection: socket.socket, message: dict) -> None:
+        try:
+            connection.send(json.dumps(message).encode())
+        except OSError:
+            pass  # that client went away; its workers are swept when it is noticed
 
-    def spawn(self, message: dict, fds: list[int]) -> None:
+    def spawn(self, connection: socket.socket, message: dict, fds: list[int]) -> None:
+        if len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            self.reply(connection, {"error": "spawn needs three descriptors"})
+            return
         request_fd, reply_fd, log_fd = fds
         message["workdir"] = tempfile.mkdtemp(prefix="learner-")
         pid = os.fork()
         if pid == 0:
             code = 0
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             try:
-                self.control.close()
+                for open_connection in self.connections:
+                    open_connection.close()
                 _run_child(request_fd, reply_fd, log_fd, message, self.notes)
             except SystemExit:
                 pass
@@ -134,7 +150,7 @@ class Zygote:
         for fd in fds:
             os.close(fd)
         self.workdirs[pid] = message["workdir"]
-        self.reply({"pid": pid})
+        self.reply(connection, {"pid": pid})
 
     def status(self, pid: int) -> dict:
         self.exits.update(_reap())
@@ -194,32 +210,140 @@ class Zygote:
                     except OSError:
                         pass
 
-    def serve(self) -> None:
-        self.reply({"ready": True, "pid": os.getpid()})
+    def handle(self, connection: socket.socket) -> bool:
+        """Answer one message of one client; False when that client is done."""
+        try:
+            data, fds, _, _ = socket.recv_fds(connection, MAX_MESSAGE, 4)
+        except OSError:
+            return False
+        if not data:
+            for fd in fds:
+                os.close(fd)
+            return False  # the client went away
+        try:
+            message = json.loads(data)
+        except ValueError:
+            message = {}
+        op = message.get("op")
+        if op == "spawn":
+            self.spawn(connection, message, fds)
+        elif op == "status":
+            self.reply(connection, self.status(message["pid"]))
+        elif op == "kill":
+            killed = self.sweep(message["pid"])
+            self.clear_shared_folders()
+            self.reply(connection, {"killed": killed, **self.status(message["pid"])})
+        else:
+            return False
+        return True
+
+    def serve(self, control: socket.socket) -> None:
+        """Serve the one trusted client that started this server, until it leaves."""
+        self.connections = [control]
+        self.reply(control, {"ready": True, "pid": os.getpid()})
         while True:
-            readable, _, _ = select.select([self.control], [], [], 1.0)
+            readable, _, _ = select.select([control], [], [], 1.0)
             if not readable:
                 self.exits.update(_reap())
-                continue
-            try:
-                data, fds, _, _ = socket.recv_fds(self.control, MAX_MESSAGE, 4)
-            except OSError:
-                return
-            if not data:
-                return  # the trusted side went away
-            message = json.loads(data)
-            op = message.get("op")
-            if op == "spawn":
-                self.spawn(message, fds)
-            elif op == "status":
-                self.reply(self.status(message["pid"]))
-            elif op == "kill":
-                killed = self.sweep(message["pid"])
-                self.clear_shared_folders()
-                self.reply({"killed": killed, **self.status(message["pid"])})
-            else:
+            elif not self.handle(control):
                 self.sweep()
                 return
+
+    def listen(self, listener: socket.socket, hello: dict, idle_seconds: float, is_stale) -> None:
+        """Serve every client that connects to `listener`, each with its own workers, until no
+        client and no worker has been seen for `idle_seconds`, or until the code this server
+        imported has changed on disk (`is_stale()`): then it says so to whoever connects,
+        gives up its socket and ends once its last client has left."""
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `stop_server`: sweep, then go
+        try:
+            last_seen = time.monotonic()
+            next_look = 0.0
+            while True:
+                waiting = ([listener] if listener is not None else []) + self.connections
+                readable, _, _ = select.select(waiting, [], [], 1.0)
+                now = time.monotonic()
+                for ready in readable:
+                    if ready is listener:
+                        if not self._accept(listener, hello, is_stale):
+                            listener = retire(listener)
+                    elif not self.handle(ready):
+                        self.connections.remove(ready)
+                        ready.close()
+                        self.sweep_orphans()
+                    last_seen = now
+                if self.connections or self.live_children():
+                    last_seen = now
+                if listener is not None and now >= next_look:
+                    next_look = now + 5.0
+                    if is_stale():
+                        listener = retire(listener)
+                if not self.connections and not self.live_children():
+                    if listener is None or now - last_seen > idle_seconds:
+                        return
+        finally:
+            self.sweep()
+            if listener is not None:
+                retire(listener)
+
+    def _accept(self, listener: socket.socket, hello: dict, is_stale) -> bool:
+        """Take one client; False once this server's code is stale (it tells the client so)."""
+        try:
+            connection, _ = listener.accept()
+        except OSError:
+            return True
+        if peer_uid(connection) != os.getuid():
+            connection.close()  # another user: the socket's permissions should have stopped it
+            return True
+        if is_stale():
+            self.reply(connection, {"ready": False, "stale": True, "pid": os.getpid()})
+            connection.close()
+            return False
+        self.connections.append(connection)
+        self.reply(connection, hello)
+        return True
+
+    def sweep_orphans(self) -> None:
+        """After a client left: whatever its learners' code left running, sparing every live
+        worker (another client's)."""
+        spare = frozenset(self.live_children())
+        for pid in _descendants(os.getpid(), spare):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.exits.update(_reap())
+        self.clear_shared_folders()
+
+
+def peer_uid(connection: socket.socket) -> int:
+    """The user id of the process at the other end of a Unix socket (SO_PEERCRED)."""
+    credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", credentials)[1]
+
+
+def retire(listener: socket.socket) -> None:
+    """Stop taking clients: close the socket and remove its path, unless a newer server has
+    bound that path since (told apart by the file's inode, noted at bind)."""
+    path = listener.getsockname()
+    try:
+        if os.stat(path).st_ino == _bound_inodes.get(path):
+            os.unlink(path)
+    except OSError:
+        pass
+    listener.close()
+    return None
+
+
+_bound_inodes: dict[str, int] = {}  # socket path -> inode of the file this server bound
+
+
+def _prepare_server() -> list[str]:
+    from .worker import prepare
+
+    notes = prepare()
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    _prctl(PR_SET_DUMPABLE, 0)  # a learner's child cannot ptrace or read the server's memory
+    return notes
 
 
 def main(control_fd: int, private_tmp: bool = False) -> None:
@@ -229,14 +353,28 @@ def main(control_fd: int, private_tmp: bool = False) -> None:
         # learner's code (or by this server) instead of the real one.
         here = os.path.realpath(os.getcwd())
         sys.path[:] = [path for path in sys.path if os.path.realpath(path or os.curdir) != here]
-    from .worker import prepare
+    notes = _prepare_server()
+    Zygote(notes, private_tmp).serve(socket.socket(fileno=control_fd))
 
-    notes = prepare()
-    _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    _prctl(PR_SET_DUMPABLE, 0)  # a learner's child cannot ptrace or read the server's memory
-    control = socket.socket(fileno=control_fd)
-    Zygote(control, notes, private_tmp).serve()
+
+def main_listen(path: str, idle_seconds: float) -> None:
+    """A warm server on the Unix socket `path` (its folder must be the user's own)."""
+    from .warmserver import code_fingerprint
+
+    os.umask(0o077)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)  # bound before TensorFlow's import: clients wait on it meanwhile
+    os.chmod(path, 0o600)
+    _bound_inodes[path] = os.stat(path).st_ino
+    listener.listen(16)
+    started_with = code_fingerprint()
+    notes = _prepare_server()
+    hello = {"ready": True, "pid": os.getpid(), "fingerprint": started_with, "started": time.time()}
+    Zygote(notes).listen(listener, hello, idle_seconds, lambda: code_fingerprint() != started_with)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), "--private-tmp" in sys.argv[2:])
+    if sys.argv[1] == "--listen":
+        main_listen(sys.argv[2], float(sys.argv[3]))
+    else:
+        main(int(sys.argv[1]), "--private-tmp" in sys.argv[2:])

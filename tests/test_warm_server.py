@@ -1,0 +1,131 @@
+"""The warm grading server: each submission in a fresh fork, nothing carried from one to the next."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+from grading_helpers import ROOT, grade, scores, solution_source, write_submission
+
+from graders.engine import warmserver
+
+
+def test_the_suite_grades_on_the_warm_server():
+    if os.environ.get("CVGRADE_TEST_SERVER") == "off":
+        pytest.skip("the suite runs without the warm server")
+    assert isinstance(warmserver.launch_for_session(), warmserver.WarmServer)
+    assert warmserver.launch_for_session() is warmserver.launch_for_session()  # one connection
+
+
+HOSTILE = '''
+import keras, numpy, tensorflow as tf
+import builtins
+builtins.CVGRADE_LEFTOVER = "from the previous learner"
+numpy.cvgrade_leftover = True
+keras.layers.Conv2D.__call__ = lambda self, *a, **k: tf.zeros((1, 1, 1, 1))
+_real_sum = numpy.sum
+numpy.sum = lambda *a, **k: _real_sum(*a, **k) * 0 + 7
+keras.utils.set_random_seed(1234)
+import os
+os.environ["CVGRADE_LEFTOVER"] = "1"
+'''
+
+CODE_EXERCISES = ["conv_block", "FCN8", "fcn8_decoder", "compile_model", "class_wise_metrics"]
+
+CHECKS_THE_WORLD = '''
+import builtins, os, numpy
+assert not hasattr(builtins, "CVGRADE_LEFTOVER"), "a global of the previous learner"
+assert not hasattr(numpy, "cvgrade_leftover"), "a module attribute of the previous learner"
+assert "CVGRADE_LEFTOVER" not in os.environ, "an environment variable of the previous learner"
+'''
+
+
+def test_a_submission_that_patches_keras_changes_nothing_for_the_next(tmp_path):
+    honest = write_submission(tmp_path / "honest", CHECKS_THE_WORLD + solution_source())
+    before = grade(honest, exercises=CODE_EXERCISES)
+    assert not before.load_problems, before.load_problems
+    assert before.points == 70, before.exercises
+    hostile = write_submission(tmp_path / "hostile", HOSTILE + solution_source())
+    patched = grade(hostile, exercises=CODE_EXERCISES)
+    assert patched.points < 70  # the patches did take effect in the hostile learner's own worker
+    after = grade(honest, exercises=CODE_EXERCISES)
+    assert not after.load_problems, after.load_problems
+    assert scores(after) == scores(before)
+
+
+def test_the_same_submission_edited_is_seen_at_once(tmp_path):
+    path = write_submission(tmp_path, solution_source())
+    assert scores(grade(path, exercises=["class_wise_metrics"])) == {"class_wise_metrics": 10}
+    path.write_text(solution_source().replace("    smoothing = 1e-5\n", "    smoothing = 1e-5\n    raise ValueError('edited')\n"))
+    assert scores(grade(path, exercises=["class_wise_metrics"])) == {"class_wise_metrics": 0}
+
+
+def _private_server(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir(mode=0o700)
+    return folder / "s.sock"
+
+
+def test_the_socket_is_the_owners_only_and_the_server_ends_when_idle(tmp_path):
+    path = _private_server(tmp_path)
+    process = warmserver.start_server(path, idle_seconds=2)
+    try:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        server = warmserver.connect(path, start=False)
+        assert server.hello["ready"] and server.hello["fingerprint"] == warmserver.code_fingerprint()
+        server.close()
+        process.wait(120)  # TensorFlow imported, no client for 2 s: it goes by itself
+        assert not path.exists()
+    finally:
+        process.kill()
+
+
+def test_a_server_whose_code_changed_steps_aside(tmp_path, monkeypatch):
+    path = _private_server(tmp_path)
+    process = warmserver.start_server(path)
+    try:
+        first = warmserver.connect(path, start=False)
+        first.close()
+        # The server notices an edit of the engine by the files' sizes and times.
+        engine_file = ROOT / "graders" / "engine" / "paths.py"
+        stamp = engine_file.stat()
+        os.utime(engine_file, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000_000))
+        try:
+            second = warmserver.connect(path)
+            assert second.hello["pid"] != first.hello["pid"] and second.started_here
+            second.close()
+            warmserver.stop_server(path)
+        finally:
+            os.utime(engine_file, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+        process.wait(30)
+    finally:
+        process.kill()
+
+
+def test_learner_runs_start_and_then_reuse_their_own_server(tmp_path):
+    """What a learner sees: the first run starts a server, the second says it used it."""
+    env = {k: v for k, v in os.environ.items() if k != warmserver.ENVIRONMENT_VARIABLE}
+    env["XDG_RUNTIME_DIR"] = str(tmp_path)
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "graders/test_c3w3.py",
+               "--submission", "solutions", "-k", "conv_block or class_wise"]
+    try:
+        first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert first.returncode == 0, first.stdout[-3000:]
+        assert "graded with the warm grading server" in first.stdout, first.stdout[-2000:]
+        assert "started now" in first.stdout, first.stdout[-2000:]
+        started = time.monotonic()
+        second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert second.returncode == 0, second.stdout[-3000:]
+        assert "graded with the warm grading server" in second.stdout and "started now" not in second.stdout
+        assert time.monotonic() - started < 60
+        without = subprocess.run(command + ["--no-server"], cwd=ROOT, env=env, capture_output=True,
+                                 text=True, timeout=600)
+        assert without.returncode == 0, without.stdout[-2000:]
+        assert "graded without the warm grading server (--no-server)" in without.stdout
+    finally:
+        for socket_file in (tmp_path / "cvgrade").glob("*.sock"):
+            warmserver.stop_server(socket_file)
