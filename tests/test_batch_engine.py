@@ -234,3 +234,32 @@ def test_a_worker_that_saw_a_stand_in_never_grades_the_learners_own_version(tmp_
         grader.close()
     assert fcn8.points == 15
     assert conv_block.points == 0 and "no reference in this process" in conv_block.feedback
+
+
+def test_pending_references_wait_for_the_observation_and_pass_on_its_failure():
+    import threading
+
+    from graders.batch.runner import PendingReferences, ReferencesFailed
+
+    release = threading.Event()
+
+    def slow():
+        release.wait(10)
+        return {"conv_block": {"status": "ok"}}
+
+    pending = PendingReferences(slow)
+    read: list = []
+    reader = threading.Thread(target=lambda: read.append(pending["conv_block"]))
+    reader.start()
+    reader.join(0.2)
+    assert reader.is_alive() and not read  # judging waits; nothing else did
+    release.set()
+    reader.join(10)
+    assert read == [{"status": "ok"}] and set(pending) == {"conv_block"}
+
+    def broken():
+        raise OSError("solutions/ is unreadable")
+
+    failed = PendingReferences(broken)
+    with pytest.raises(ReferencesFailed, match="solutions/ is unreadable"):
+        failed["conv_block"]

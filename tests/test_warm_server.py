@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
+import signal
 import sys
+import threading
 import time
 
 import pytest
@@ -129,3 +132,33 @@ def test_learner_runs_start_and_then_reuse_their_own_server(tmp_path):
     finally:
         for socket_file in (tmp_path / "cvgrade").glob("*.sock"):
             warmserver.stop_server(socket_file)
+
+
+def test_watch_grades_again_on_every_save(tmp_path):
+    path = write_submission(tmp_path / "learner", solution_source())
+    watcher = subprocess.Popen([sys.executable, "-m", "graders.engine.cli", "watch", "C3W3", str(path.parent)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(watcher.stdout.readline, "")), daemon=True)
+    reader.start()
+
+    def wait_for_tables(count: int) -> str:
+        deadline = time.monotonic() + 300
+        while sum(line.startswith("graded at") for line in lines) < count:
+            assert watcher.poll() is None and time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.2)
+        return "".join(lines)
+
+    try:
+        first = wait_for_tables(1)
+        assert "grading with the warm grading server" in first
+        assert re.search(r"Ex5 class_wise_metrics +10 +10 ", first), first
+        path.write_text(solution_source().replace(
+            "    smoothing = 1e-5\n", "    smoothing = 1e-5\n    raise ValueError('edited')\n"))
+        second = wait_for_tables(2)[len(first):]
+        assert re.search(r"Ex5 class_wise_metrics +0 +10 ", second), second
+        assert re.search(r"Ex1 conv_block +15 +15 ", second), second
+    finally:
+        watcher.send_signal(signal.SIGINT)
+        watcher.wait(30)
+    assert watcher.returncode == 0, "".join(lines)

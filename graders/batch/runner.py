@@ -6,7 +6,9 @@ The order of work, and why:
 2. Draw a secret seed for this run and observe `solutions/` with it in a
    trusted worker outside the sandbox: seeded weights and random inputs that no
    learner could know in advance, so copied reference observations are worth
-   nothing. This overlaps with the stations' fork servers importing TensorFlow.
+   nothing. This overlaps with the stations' fork servers importing TensorFlow
+   and with the first learners' probes: a check waits for the references only
+   when it first needs one (`PendingReferences`).
 3. Grade each learner on a station (or on a Dask cluster); each finished
    learner's record, report and results.json are written at once, atomically.
 4. Write the gradebook and the class summary from every record on disk.
@@ -21,6 +23,7 @@ import platform
 import queue
 import secrets
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -217,6 +220,45 @@ class BatchRun:
         return info
 
 
+class ReferencesFailed(RuntimeError):
+    """The solutions could not be observed: no learner can be judged in this run."""
+
+
+class PendingReferences(Mapping):
+    """Reference observations still being made in another thread: reading one waits for them,
+    so learners' workers start and probe meanwhile and only judging waits."""
+
+    def __init__(self, observe):
+        self._observations: dict = {}
+        self._failure: BaseException | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(observe,), name="references", daemon=True)
+        self._thread.start()
+
+    def _run(self, observe) -> None:
+        try:
+            self._observations.update(observe())
+        except BaseException as error:  # noqa: BLE001 - raised to every reader, then to the run
+            self._failure = error
+        finally:
+            self._done.set()
+
+    def wait(self) -> dict:
+        self._done.wait()
+        if self._failure is not None:
+            raise ReferencesFailed(f"the solutions could not be observed: {self._failure}") from self._failure
+        return self._observations
+
+    def __getitem__(self, key):
+        return self.wait()[key]
+
+    def __iter__(self):
+        return iter(self.wait())
+
+    def __len__(self) -> int:
+        return len(self.wait())
+
+
 class LocalExecutor:
     """Stations on this machine, one thread each; the references are observed meanwhile."""
 
@@ -237,31 +279,20 @@ class LocalExecutor:
 
     def run(self, todo: list[tuple[Entry, str]]) -> None:
         batch = self.batch
-        references: dict = {}
-        failure: list[BaseException] = []
-
-        def observe():
-            try:
-                references.update(batch.references())
-            except BaseException as error:  # reported below, before any learner is graded
-                failure.append(error)
-
-        observer = threading.Thread(target=observe, name="references")
-        observer.start()
+        references = PendingReferences(batch.references)
         free: queue.Queue = queue.Queue()
         for station in self.stations:
             free.put(station)
         for station in self.stations:  # their TensorFlow import overlaps the references'
             _try_start(station)
-        observer.join()
-        if failure:
-            raise RuntimeError(f"the solutions could not be observed: {failure[0]}") from failure[0]
 
         def grade(item):
             entry, digest = item
             station = free.get()
             try:
                 record = station.grade(entry, batch.assignment, references, batch.seed)
+            except ReferencesFailed:
+                raise  # nobody can be judged: the run stops, and no learner's record is written
             except Exception as error:  # noqa: BLE001 - a grader bug costs one learner, not the batch
                 record = LearnerRecord(entry.learner, None, "error",
                                        f"the grader failed on this submission: {type(error).__name__}: "
@@ -271,8 +302,14 @@ class LocalExecutor:
             batch.finished(entry, digest, record, self.info)
 
         with concurrent.futures.ThreadPoolExecutor(len(self.stations)) as pool:
-            for future in [pool.submit(grade, item) for item in todo]:
-                future.result()
+            futures = [pool.submit(grade, item) for item in todo]
+            try:
+                for future in futures:
+                    future.result()
+            except ReferencesFailed:
+                for future in futures:
+                    future.cancel()
+                raise
 
     def close(self) -> None:
         for station in self.stations:

@@ -43,6 +43,30 @@ def _batch(args) -> int:
     return 0
 
 
+def _watch(args) -> int:
+    from pathlib import Path
+
+    from .paths import EXERCISES
+    from .registry import assignment
+    from .session import LocalProcess
+    from .watch import watch
+    from .warmserver import learner_server
+
+    try:
+        suite = assignment(args.assignment.lower())
+    except KeyError as error:
+        print(f"cvgrade watch: {error.args[0]}", file=sys.stderr)
+        return 2
+    path = Path(args.path) if args.path else EXERCISES
+    if not path.exists():
+        print(f"cvgrade watch: {path} does not exist", file=sys.stderr)
+        return 2
+    launch = LocalProcess if args.no_server else learner_server()
+    if not args.no_server:
+        print(f"cvgrade: grading with {launch.describe()}")
+    return watch(suite, path, launch)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cvgrade", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -67,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     batch.add_argument("--seed", type=int, help="probe seed (default: a secret one per run; the "
                                                   "reports record it, so a regrade can reuse it)")
     batch.set_defaults(run=_batch)
+    watch = verbs.add_parser("watch", help="grade again every time you save (uses the warm grading server)")
+    watch.add_argument("assignment", help="assignment id, e.g. c3w3")
+    watch.add_argument("path", nargs="?", help="what to grade (default: exercises/)")
+    watch.add_argument("--no-server", action="store_true", help="grade in a fresh interpreter each time")
+    watch.set_defaults(run=_watch)
     args = parser.parse_args(argv)
     return args.run(args)
 

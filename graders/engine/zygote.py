@@ -324,9 +324,9 @@ def peer_uid(connection: socket.socket) -> int:
 def retire(listener: socket.socket) -> None:
     """Stop taking clients: close the socket and remove its path, unless a newer server has
     bound that path since (told apart by the file's inode, noted at bind)."""
-    path = listener.getsockname()
+    path, inode = _bound.pop(listener.fileno(), (None, None))
     try:
-        if os.stat(path).st_ino == _bound_inodes.get(path):
+        if path is not None and os.stat(path).st_ino == inode:
             os.unlink(path)
     except OSError:
         pass
@@ -334,7 +334,7 @@ def retire(listener: socket.socket) -> None:
     return None
 
 
-_bound_inodes: dict[str, int] = {}  # socket path -> inode of the file this server bound
+_bound: dict[int, tuple[str, int]] = {}  # listening descriptor -> (its path, the file's inode)
 
 
 def _prepare_server() -> list[str]:
@@ -363,10 +363,14 @@ def main_listen(path: str, idle_seconds: float) -> None:
 
     os.umask(0o077)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    listener.bind(path)  # bound before TensorFlow's import: clients wait on it meanwhile
-    os.chmod(path, 0o600)
-    _bound_inodes[path] = os.stat(path).st_ino
+    # Bound and listening before TensorFlow's import, so clients connect and wait for the hello
+    # meanwhile; made under another name and renamed, so the path never refuses a connection.
+    making = f"{path}.{os.getpid()}"
+    listener.bind(making)
+    os.chmod(making, 0o600)
     listener.listen(16)
+    _bound[listener.fileno()] = (path, os.stat(making).st_ino)
+    os.rename(making, path)
     started_with = code_fingerprint()
     notes = _prepare_server()
     hello = {"ready": True, "pid": os.getpid(), "fingerprint": started_with, "started": time.time()}
