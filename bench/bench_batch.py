@@ -5,7 +5,8 @@ folder with the trained model file, `--model-every`) and grades them
 
   batch: `cvgrade batch SUBMISSIONS --assignment c3w3 --out OUT --jobs J`
          (fork servers in the sandbox, references observed once with a secret seed), and
-  naive: one fresh `python -m pytest graders/test_c3w3.py --submission X` per submission,
+  naive: one fresh `python -m pytest graders/test_c3w3.py --submission X --no-server` per
+         submission (a fresh interpreter that imports TensorFlow each time),
          J at a time (what a kernel or a container per submission amounts to),
 
 then prints both wall times, their ratio (goal >= 3), the ideal (the batch's own
@@ -80,7 +81,8 @@ def run_batch(submissions: Path, out: Path, jobs: int, sandbox: str) -> float:
 def run_naive(entries: list[Path], jobs: int, reports: Path) -> float:
     def one(entry: Path) -> None:
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "graders/test_c3w3.py",
-                   "--submission", str(entry), "--grade-json", str(reports / f"{entry.stem}.json")]
+                   "--submission", str(entry), "--grade-json", str(reports / f"{entry.stem}.json"),
+                   "--no-server"]
         subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
 
     start = time.perf_counter()

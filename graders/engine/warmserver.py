@@ -16,6 +16,7 @@ without an explicit launch uses.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -81,6 +82,17 @@ def private_folder() -> Path:
     return folder
 
 
+@contextlib.contextmanager
+def short_address(path: Path):
+    """`path` as an address a Unix socket takes whatever its length (the kernel allows 107
+    bytes): its folder opened and named through /proc/self/fd."""
+    folder = os.open(Path(path).parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        yield f"/proc/self/fd/{folder}/{Path(path).name}"
+    finally:
+        os.close(folder)
+
+
 def learner_socket_path(root: Path = ROOT) -> Path:
     """One server per user and checkout."""
     checkout = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
@@ -100,7 +112,8 @@ class WarmServer(ForkServerChannel):
         self.started_here = False
         self.control = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            self.control.connect(str(self.path))
+            with short_address(self.path) as address:
+                self.control.connect(address)
         except OSError:
             self.control.close()
             raise
@@ -173,9 +186,11 @@ def connect(path: Path, start: bool = True, start_seconds: float = 180.0,
             server.wait_ready()
         except ForkServerFailure:
             server.close()
-            if not server.hello.get("stale"):
+            if server.hello and not server.hello.get("stale"):
                 raise
-            continue  # it runs older code and has given up its socket: start a new one
+            # It runs older code (or was just giving up its socket for that, or going idle):
+            # it has left the path, so the next try starts a new one.
+            continue
         if server.hello.get("fingerprint") == code_fingerprint():
             return server
         server.close()  # started before the last edit it has not yet noticed

@@ -359,14 +359,15 @@ def main(control_fd: int, private_tmp: bool = False) -> None:
 
 def main_listen(path: str, idle_seconds: float) -> None:
     """A warm server on the Unix socket `path` (its folder must be the user's own)."""
-    from .warmserver import code_fingerprint
+    from .warmserver import code_fingerprint, short_address
 
     os.umask(0o077)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     # Bound and listening before TensorFlow's import, so clients connect and wait for the hello
     # meanwhile; made under another name and renamed, so the path never refuses a connection.
     making = f"{path}.{os.getpid()}"
-    listener.bind(making)
+    with short_address(making) as address:
+        listener.bind(address)
     os.chmod(making, 0o600)
     listener.listen(16)
     _bound[listener.fileno()] = (path, os.stat(making).st_ino)
