@@ -36,9 +36,10 @@ def write_submission(folder: Path, code: str, module: str = "c3w3_segmentation")
 
 
 def grade(path: os.PathLike | str, assignment_id: str = "c3w3", exercises: list[str] | None = None,
-          limits: Limits = Limits()) -> AssignmentResult:
-    """Grade in this process's trusted side (the worker is a real subprocess)."""
-    grader = Grader(assignment(assignment_id), path, limits)
+          limits: Limits = Limits(), launch=None) -> AssignmentResult:
+    """Grade in this process's trusted side. The worker is a real process: forked from the
+    session's grading server, or started by `launch` (e.g. `LocalProcess`, a fresh interpreter)."""
+    grader = Grader(assignment(assignment_id), path, limits, launch=launch)
     try:
         for exercise in grader.assignment.exercises:
             if exercises is None or exercise.id in exercises:
