@@ -263,3 +263,30 @@ def test_pending_references_wait_for_the_observation_and_pass_on_its_failure():
     failed = PendingReferences(broken)
     with pytest.raises(ReferencesFailed, match="solutions/ is unreadable"):
         failed["conv_block"]
+
+
+def test_a_learner_whose_files_cannot_be_written_costs_only_that_learner(tmp_path, monkeypatch):
+    from graders.batch import runner
+    from graders.batch.intake import Entry
+    from graders.engine.render import LearnerRecord
+    from graders.engine.results import AssignmentResult
+
+    batch = runner.BatchRun(runner.BatchOptions(tmp_path, "c3w3", tmp_path / "out"))
+    real_write = runner.render.write_learner_report
+
+    def failing_for_bob(path, record, info):
+        if record.learner == "bob":
+            raise OSError(28, "No space left on device")
+        return real_write(path, record, info)
+
+    monkeypatch.setattr(runner.render, "write_learner_report", failing_for_bob)
+    for learner in ("alice", "bob", "carol"):
+        result = AssignmentResult("c3w3", "C3W3", learner)
+        batch.finished(Entry(learner, (tmp_path / f"{learner}.py",), "py"), "digest",
+                       LearnerRecord(learner, result, "graded"), {"assignment": "c3w3"})
+    assert batch.records["bob"].status == "error" and "No space left" in batch.records["bob"].reason
+    assert {batch.records[name].status for name in ("alice", "carol")} == {"graded"}
+    assert not (tmp_path / "out" / "learners" / "bob" / "record.json").exists()  # graded again next run
+    assert (tmp_path / "out" / "learners" / "carol" / "record.json").exists()
+    batch.write_class_files()
+    assert "bob" in (tmp_path / "out" / "gradebook.csv").read_text()

@@ -78,6 +78,7 @@ EXPECTED: dict[str, tuple[str, dict | None]] = {
     "zip_with_dotdot": ("refused", None),
     "zip_with_symlink": ("refused", None),
     "lambda_model_folder": ("graded", HONEST),
+    "forged_module_model": ("graded", HONEST),
     # class_wise_metrics: 0 (its reply was refused) or 10 (its honest result); checked below
     "pickle_into_reply_pipe": ("graded (with errors)", honest(class_wise_metrics=0)),
     "crafted_replies_in_probes": ("graded (with errors)", honest(conv_block=0, fcn8_decoder=0,
@@ -86,6 +87,7 @@ EXPECTED: dict[str, tuple[str, dict | None]] = {
     "forge_line_event_at_import": ("graded", HONEST),
     "half_message_then_hang": ("graded (with errors)", honest(class_wise_metrics=0)),
     "plant_modules_in_shared_tmp": ("graded", HONEST),
+    "lone_surrogate_in_metrics": ("graded (with errors)", honest(class_wise_metrics=0)),
     "victim_imports_colab_modules": ("graded", HONEST),
     "non_utf8": ("graded (with errors)", ZERO),
     "empty_py": ("graded", ZERO),
@@ -301,6 +303,12 @@ def test_a_lambda_layer_is_refused(hostile):
     assert "Lambda layer" in hostile.feedback("lambda_model_folder")["trained_model"]
 
 
+def test_a_model_file_cannot_import_the_learners_own_package(hostile):
+    feedback = hostile.feedback("forged_module_model")["trained_model"]
+    assert "asks for module `keras_hub`" in feedback, feedback
+    assert "from the submission ran" not in feedback
+
+
 def test_pickles_are_never_loaded(hostile):
     assert not hostile.canary.exists(), "something unpickled the learner's payload"
     feedback = hostile.feedback("pickle_into_reply_pipe")["class_wise_metrics"]
@@ -321,6 +329,15 @@ def test_forged_worker_messages_are_shown_as_text(hostile):
     assert "<script>alert(1)" not in (hostile.out / "learners" / "forge_worker_replies" / "report.html").read_text()
     line_event = hostile.load_problems("forge_line_event_at_import")
     assert len(line_event) == 1 and "exit code 3" in line_event[0] and "skipped" in line_event[0], line_event
+
+
+def test_a_string_utf8_cannot_hold_is_written_as_its_escape(hostile):
+    folder = hostile.out / "learners" / "lone_surrogate_in_metrics"
+    report = (folder / "report.html").read_text(encoding="utf-8")
+    assert "bad \\ud800 block" in report
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    assert any("bad \ud800 block" in test.get("output", "") for test in results["tests"])
+    assert (hostile.out / "gradebook.csv").exists() and (hostile.out / "summary.html").exists()
 
 
 def test_the_next_learner_finds_nothing_of_the_previous_one(hostile):

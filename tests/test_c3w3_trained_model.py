@@ -109,3 +109,19 @@ def test_hidden_labels_never_reach_the_worker():
 
     params = trained_model_params()
     assert set(params) == {"images"} and params["images"].dtype == np.uint8
+
+
+def test_a_model_file_naming_a_package_of_the_submission_is_refused(tmp_path):
+    """Keras imports the module a layer's config names (safe mode allows `keras_hub`); with
+    the learner's folder on the path that would run the learner's own `keras_hub/`."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_batch_hostile", SOLUTIONS.parent / "tests" / "submissions" / "make_batch_hostile.py")
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    folder = corpus.forged_module_model(tmp_path / "learner")
+    result = grade(folder, exercises=["trained_model", "class_wise_metrics"])
+    assert scores(result) == {"trained_model": 0, "class_wise_metrics": 10}, feedback(result)
+    said = feedback(result)["trained_model"]
+    assert "asks for module `keras_hub`" in said and "from the submission ran" not in said, said

@@ -195,7 +195,15 @@ class BatchRun:
         return observe_solutions(self.assignment, self.seed, self.options.limits)
 
     def finished(self, entry: Entry, digest: str, record: LearnerRecord, info: dict) -> None:
-        write_learner(self.out, record, digest, info)
+        """Write one learner's files; when they cannot be written, that learner (and no other)
+        gets an error row saying why, and is graded again by the next run."""
+        try:
+            write_learner(self.out, record, digest, info)
+        except (OSError, ValueError) as error:
+            record = LearnerRecord(record.learner, None, "error",
+                                   f"this learner's files could not be written ({type(error).__name__}: "
+                                   f"{str(error)[:200]}); the next run grades them again",
+                                   seconds=record.seconds)
         self.records[record.learner] = record
         self.progress.advance(record)
 

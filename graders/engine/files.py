@@ -38,4 +38,6 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+    """UTF-8, and any string a learner's code can make is written: a lone surrogate (which
+    UTF-8 cannot hold) is written as its escape, `\\ud800`, rather than failing the file."""
+    atomic_write_bytes(path, text.encode("utf-8", errors="backslashreplace"))

@@ -108,8 +108,9 @@ class Grader:
         if not (self.isolate_model_files and exercise.needs_model_file):
             return self.session
         if self._model_session is None:
-            model_only = dataclasses.replace(
-                self.loaded, source=SubmissionSource(code="", filename=self.loaded.source.filename))
+            model_only = dataclasses.replace(  # none of the learner's code, nor its folder to import from
+                self.loaded, source=SubmissionSource(code="", filename=self.loaded.source.filename),
+                sys_path=[])
             self._model_session = WorkerSession(self.assignment.id, model_only, self.session.limits,
                                                 **self._session_options)
         return self._model_session

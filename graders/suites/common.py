@@ -243,13 +243,27 @@ def optimizer_description(optimizer) -> dict:
     return {"class": type(optimizer).__name__, **config}
 
 
+KERAS_IMPORTS_BY_NAME = {"keras_hub", "keras_cv", "keras_nlp"}  # packages a config may name, safe mode or not
+
+
 def load_trained_model(path: str | None, how_to_train: str):
-    """The learner's saved model, loaded with Keras' safe mode (no code from the file runs)."""
+    """The learner's saved model, loaded with Keras' safe mode (no code from the file runs) and
+    with imports only from the grader's environment (none from the submission's folder)."""
     if path is None:
         raise fail(f"not implemented yet: no trained model file; {how_to_train}")
+    from graders.engine.trusted_imports import only_environment_imports
+
+    guard = None
     try:
-        return keras().models.load_model(path, compile=False, safe_mode=True)
+        with only_environment_imports() as guard:
+            return keras().models.load_model(path, compile=False, safe_mode=True)
     except Exception as error:
+        asked = [] if guard is None else guard.refused + [
+            name for name in guard.missing if name.split(".")[0] in KERAS_IMPORTS_BY_NAME]
+        if asked:
+            raise fail(f"the model file asks for module `{asked[0]}`, which is not part of the "
+                       "grader's environment, so it was not loaded; save a model built from Keras' own "
+                       "layers") from None
         text = str(error)
         if "Lambda" in text:
             raise fail("the model file contains a Lambda layer, which cannot be loaded safely "

@@ -115,6 +115,48 @@ def lambda_model(path: Path) -> Path:
     return path
 
 
+KERAS_HUB_PAYLOAD = """
+# Planted beside a model file that names this package: imported while the model loads, it would
+# patch Keras so the model predicts whatever this code likes.
+import keras
+
+def _predict_the_answers(self, *args, **kwargs):
+    raise RuntimeError("keras_hub from the submission ran inside the grader")
+
+keras.Model.predict = _predict_the_answers
+keras.Model.__call__ = _predict_the_answers
+"""
+
+
+def forged_module_model(folder: Path) -> Path:
+    """A folder with the solution, a `c3w3_model.keras` whose last layer claims to be a class of
+    `keras_hub` (a package Keras' safe mode imports by name, not installed here), and a
+    `keras_hub/` package of the learner's own that patches Keras when imported."""
+    import json
+    import zipfile
+
+    import keras
+
+    image = keras.Input((64, 84, 1))
+    model = keras.Model(image, keras.layers.Conv2D(11, 1, activation="softmax")(image))
+    honest = folder / "honest.keras"
+    _write(folder / MODULE, solution())
+    model.save(honest)
+    with zipfile.ZipFile(honest) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    honest.unlink()
+    config = json.loads(members["config.json"])
+    layer = config["config"]["layers"][-1]
+    layer.update(module="keras_hub.layers", class_name="HubConv2D", registered_name=None)
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(folder / "c3w3_model.keras", "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    _write(folder / "keras_hub" / "__init__.py", KERAS_HUB_PAYLOAD)
+    _write(folder / "keras_hub" / "layers.py", "from keras.layers import Conv2D as HubConv2D\n")
+    return folder
+
+
 def snippet_names() -> list[str]:
     return sorted(path.stem for path in SNIPPETS.glob("*.py"))
 
@@ -150,13 +192,14 @@ def write_entry(folder: Path, learner: str, canary: str) -> Path:
                                    "# Gr\u00fc\u00dfe aus K\u00f6ln\n".encode("latin-1") + solution().encode()),
         "lambda_model_folder": lambda: lambda_model(
             _write(folder / "lambda_model_folder" / MODULE, solution()).parent / "c3w3_model.keras").parent,
+        "forged_module_model": lambda: forged_module_model(folder / "forged_module_model"),
     }
     return builders[learner]()
 
 
 BUILT = ("honest_plain", "zz_honest_folder_last", "notebook_with_shell_lines", "zip_with_dotdot",
          "zip_with_symlink", "empty_zip", "zero_byte_zip", "empty_py", "empty_folder", "non_utf8",
-         "lambda_model_folder")
+         "lambda_model_folder", "forged_module_model")
 
 
 def write_corpus(folder: Path, canary: str, learners: list[str] | None = None) -> list[str]:
