@@ -162,3 +162,54 @@ def test_watch_grades_again_on_every_save(tmp_path):
         watcher.send_signal(signal.SIGINT)
         watcher.wait(30)
     assert watcher.returncode == 0, "".join(lines)
+
+
+def test_a_bad_message_or_a_stranger_pid_leaves_the_server_serving(tmp_path):
+    import json
+    import socket as sockets
+
+    from graders.engine.limits import Limits
+
+    path = _private_server(tmp_path)
+    process = warmserver.start_server(path)
+    try:
+        first, second = warmserver.connect(path, start=False), warmserver.connect(path, start=False)
+        for junk in (b"not json", b"[1, 2]", json.dumps({"op": "status"}).encode(),
+                     json.dumps({"op": "spawn"}).encode()):
+            first.control.send(junk)
+            assert "error" in json.loads(first.control.recv(1 << 16))
+        read, write = os.pipe()
+        sockets.send_fds(first.control, [json.dumps({"op": "status", "pid": 1}).encode()], [read])
+        assert "error" in json.loads(first.control.recv(1 << 16))
+        os.close(read), os.close(write)
+        request_read, request_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        log = tmp_path / "worker.log"
+        with open(log, "wb") as log_file:
+            worker = first(Limits(), request_read, reply_write, log_file.fileno())
+        for fd in (request_read, reply_write):
+            os.close(fd)
+        assert worker.poll() is None
+        # Another client may neither ask after nor kill that worker.
+        assert "error" in second.call({"op": "kill", "pid": worker.pid})
+        assert worker.poll() is None
+        first.close()  # the client goes: its worker goes with it
+        deadline = time.monotonic() + 30
+        while os.path.exists(f"/proc/{worker.pid}") and _state(worker.pid) != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert second.call({"op": "status", "pid": 12345678}).get("error")  # still serving
+        second.close()
+        for fd in (request_write, reply_read):
+            os.close(fd)
+    finally:
+        warmserver.stop_server(path)
+        process.wait(30)
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as stat_file:
+            return stat_file.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"

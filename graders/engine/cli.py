@@ -61,10 +61,10 @@ def _watch(args) -> int:
     if not path.exists():
         print(f"cvgrade watch: {path} does not exist", file=sys.stderr)
         return 2
-    launch = LocalProcess if args.no_server else learner_server()
-    if not args.no_server:
-        print(f"cvgrade: grading with {launch.describe()}")
-    return watch(suite, path, launch)
+    if args.no_server:
+        return watch(suite, path, lambda: LocalProcess)
+    print(f"cvgrade: grading with {learner_server().describe()}")
+    return watch(suite, path, learner_server)
 
 
 def main(argv: list[str] | None = None) -> int:

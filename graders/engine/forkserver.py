@@ -12,6 +12,7 @@ import json
 import os
 import select
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,12 @@ from .sandbox import Sandbox
 from .session import WorkerFailure, log_tail
 
 MAX_MESSAGE = 1 << 16
+
+
+def peer_uid(connection: socket.socket) -> int:
+    """The user id of the process at the other end of a Unix socket (SO_PEERCRED)."""
+    credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", credentials)[1]
 
 
 class ForkServerFailure(WorkerFailure):
@@ -137,7 +144,12 @@ class ForkServerChannel:
                     self.control.send(data)
             except OSError as error:
                 raise ForkServerFailure(f"the fork server is unreachable: {error}") from None
-            return self._receive(60)  # a sweep after a fork bomb may take a while
+            try:
+                return self._receive(60)  # a sweep after a fork bomb may take a while
+            except ForkServerFailure:
+                # A late reply would answer the next request: this channel is done.
+                self.control.close()
+                raise
 
     def __call__(self, limits: Limits, request_read: int, reply_write: int, log_fd: int) -> ForkedProcess:
         """Fork a worker (the `launch` signature of `WorkerSession`)."""
@@ -181,7 +193,7 @@ class ForkServer(ForkServerChannel):
 
     @property
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return self.process.poll() is None and self.control.fileno() >= 0
 
     def close(self) -> None:
         if self.alive:

@@ -19,6 +19,8 @@ import sysconfig
 
 from .paths import ROOT
 
+KERAS_IMPORTS_BY_NAME = {"keras_hub", "keras_cv", "keras_nlp"}  # packages a layer's config may name
+
 
 def environment_folders() -> tuple[str, ...]:
     paths = sysconfig.get_paths()
@@ -28,9 +30,26 @@ def environment_folders() -> tuple[str, ...]:
 
 
 def _inside(origin: str | None, folders: tuple[str, ...]) -> bool:
-    if origin in (None, "built-in", "frozen"):
+    if origin in ("built-in", "frozen"):
         return True
-    return (os.path.realpath(origin) + os.sep).startswith(folders)
+    return origin is not None and (os.path.realpath(origin) + os.sep).startswith(folders)
+
+
+def _trusted_spec(spec, folders: tuple[str, ...]) -> bool:
+    if spec.origin is None:  # a namespace package: trusted when all its folders are
+        locations = list(spec.submodule_search_locations or [])
+        return bool(locations) and all(_inside(folder, folders) for folder in locations)
+    return _inside(spec.origin, folders)
+
+
+def _trusted_module(name: str, module, folders: tuple[str, ...]) -> bool:
+    """A module already imported may stay visible while the file loads: it came from the
+    environment, or it is one of the many the environment makes without a file, unless its
+    name is one Keras imports by name from a model's config (none of those is installed)."""
+    if name.split(".")[0] in KERAS_IMPORTS_BY_NAME:
+        return False
+    path = getattr(module, "__file__", None)
+    return path is None or _inside(path, folders)
 
 
 class _OnlyEnvironment(importlib.abc.MetaPathFinder):
@@ -48,11 +67,11 @@ class _OnlyEnvironment(importlib.abc.MetaPathFinder):
             spec = finder.find_spec(name, path, target)
             if spec is None:
                 continue
-            if not _inside(spec.origin, self.folders):
+            if not _trusted_spec(spec, self.folders):
                 self.refused.append(name)
                 raise ImportError(f"the model file asks for module `{name}`, which is not part of "
                                   "the grader's environment; only installed packages are loaded")
-            return None  # allowed: let the normal machinery import it
+            return spec  # the very spec checked: no finder is asked twice
         self.missing.append(name)
         return None
 
@@ -61,7 +80,7 @@ class _OnlyEnvironment(importlib.abc.MetaPathFinder):
 def only_environment_imports():
     folders = environment_folders()
     hidden = {name: module for name, module in list(sys.modules.items())
-              if not _inside(getattr(module, "__file__", None), folders)}
+              if not _trusted_module(name, module, folders)}
     for name in hidden:
         del sys.modules[name]
     saved_path = list(sys.path)

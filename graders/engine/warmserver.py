@@ -24,11 +24,12 @@ import socket
 import stat
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
 from pathlib import Path
 
-from .forkserver import ForkServerChannel, ForkServerFailure
+from .forkserver import ForkServerChannel, ForkServerFailure, peer_uid
 from .paths import ROOT
 
 IDLE_SECONDS = 15 * 60
@@ -45,13 +46,25 @@ def learner_modules() -> set[str]:
     return {f"{suite.module}.py" for suite in all_assignments()}
 
 
-def code_fingerprint(root: Path = ROOT) -> str:
-    """What a server's imports depend on: every engine, suite, data and provided course file
-    (by size and modification time), the interpreter, and the variables Keras reads at import."""
-    skip = learner_modules()
-    digest = hashlib.sha256(sys.executable.encode())
+def environment_key() -> str:
+    """The interpreter, its installed packages (their folders change on every install) and the
+    variables Keras and TensorFlow read at import: runs that differ here get servers of their own."""
+    digest = hashlib.sha256(os.path.realpath(sys.executable).encode())
     for name in _FINGERPRINT_ENVIRONMENT:
         digest.update(f"{name}={os.environ.get(name)}".encode())
+    for folder in sorted({sysconfig.get_paths()[key] for key in ("purelib", "platlib")}):
+        try:
+            digest.update(f"{folder}:{os.stat(folder).st_mtime_ns}".encode())
+        except OSError:
+            continue
+    return digest.hexdigest()[:12]
+
+
+def code_fingerprint(root: Path = ROOT) -> str:
+    """What a server's imports depend on: every engine, suite, data and provided course file
+    (by size and modification time), and the environment (`environment_key`)."""
+    skip = learner_modules()
+    digest = hashlib.sha256(environment_key().encode())
     for folder in WATCHED_FOLDERS:
         for path in sorted((root / folder).rglob("*.py")):
             if folder == "exercises" and path.name in skip:
@@ -94,9 +107,9 @@ def short_address(path: Path):
 
 
 def learner_socket_path(root: Path = ROOT) -> Path:
-    """One server per user and checkout."""
+    """One server per user, checkout and environment."""
     checkout = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
-    return private_folder() / f"grading-{checkout}.sock"
+    return private_folder() / f"grading-{checkout}-{environment_key()}.sock"
 
 
 class WarmServer(ForkServerChannel):
@@ -114,9 +127,13 @@ class WarmServer(ForkServerChannel):
         try:
             with short_address(self.path) as address:
                 self.control.connect(address)
+            owner = peer_uid(self.control)
         except OSError:
             self.control.close()
             raise
+        if owner != os.getuid():
+            self.control.close()
+            raise ForkServerFailure(f"the grading server at {self.path} is another user's (uid {owner})")
 
     @property
     def alive(self) -> bool:
@@ -169,7 +186,8 @@ def connect(path: Path, start: bool = True, start_seconds: float = 180.0,
     there runs code that has changed since)."""
     path = Path(path)
     for _ in range(3):
-        with open(path.with_suffix(".lock"), "w") as lock:
+        lock = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        with open(lock, "rb") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # one run starts it; the others wait and connect
             started = False
             try:
@@ -193,9 +211,10 @@ def connect(path: Path, start: bool = True, start_seconds: float = 180.0,
             continue
         if server.hello.get("fingerprint") == code_fingerprint():
             return server
-        server.close()  # started before the last edit it has not yet noticed
-        stop_server(path)
-    raise ForkServerFailure(f"the grading server at {path} keeps running other code than this checkout")
+        server.close()  # an edit it has not noticed yet (it looks every few seconds), or another
+        time.sleep(1)   # environment at a path named by hand: never stopped from here, it may be in use
+    raise ForkServerFailure(f"the grading server at {path} runs other code or another environment "
+                            "than this run")
 
 
 def stop_server(path: Path) -> None:

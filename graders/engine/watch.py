@@ -55,9 +55,11 @@ def grade_once(assignment: Assignment, path: Path, launch, out) -> None:
     out.flush()
 
 
-def watch(assignment: Assignment, path: Path, launch, interval: float = 0.5, out=sys.stdout,
+def watch(assignment: Assignment, path: Path, next_launch, interval: float = 0.5, out=sys.stdout,
           rounds: int | None = None) -> int:
-    """Grade now and after every change of `path`'s files; `rounds` bounds it (None: forever)."""
+    """Grade now and after every change of `path`'s files; `rounds` bounds it (None: forever).
+    `next_launch()` gives each round its launch (the grading server, found again if it has
+    ended since the last round)."""
     last = None
     graded = 0
     try:
@@ -65,7 +67,7 @@ def watch(assignment: Assignment, path: Path, launch, interval: float = 0.5, out
             current = snapshot(path)
             if current != last:
                 last = current  # taken before grading: a save while grading is graded next
-                grade_once(assignment, path, launch, out)
+                grade_once(assignment, path, next_launch(), out)
                 graded += 1
             else:
                 time.sleep(interval)

@@ -22,7 +22,6 @@ import select
 import signal
 import shutil
 import socket
-import struct
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ import traceback
 
 from .limits import apply_kernel_limits
 
+PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
@@ -94,10 +94,14 @@ def _run_child(request_fd: int, reply_fd: int, log_fd: int, message: dict, notes
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # a worker never outlives its server
+    if os.getppid() != message["server_pid"]:
+        os._exit(70)  # the server went before the line above took effect
     os.chdir(cwd or workdir)
     if cwd is None:
         os.environ["HOME"] = workdir
     os.environ["TMPDIR"] = workdir
+    tempfile.tempdir = workdir  # the server's mkdtemp fixed it before the fork
     apply_kernel_limits(message["rlimits"], with_processes=uid is not None)
     sys.stdout = os.fdopen(1, "w", buffering=1)
     sys.stderr = os.fdopen(2, "w", buffering=1)
@@ -116,6 +120,7 @@ class Zygote:
         self.pristine = {folder: set(os.listdir(folder)) for folder in SHARED_FOLDERS
                          if private_tmp and os.path.isdir(folder)}
         self.connections: list[socket.socket] = []
+        self.owners: dict[int, socket.socket] = {}  # worker pid -> the client that spawned it
 
     @staticmethod
     def reply(connection: socket.socket, message: dict) -> None:
@@ -132,11 +137,16 @@ class Zygote:
             return
         request_fd, reply_fd, log_fd = fds
         message["workdir"] = tempfile.mkdtemp(prefix="learner-")
+        message["server_pid"] = os.getpid()
+        # A SIGTERM (stop_server) between fork and the child's own handler must not run the
+        # server's clean-up in the child: blocked across the fork, restored on both sides.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
         pid = os.fork()
         if pid == 0:
             code = 0
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
                 for open_connection in self.connections:
                     open_connection.close()
                 _run_child(request_fd, reply_fd, log_fd, message, self.notes)
@@ -147,9 +157,12 @@ class Zygote:
                 code = 70
             finally:
                 os._exit(code)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         for fd in fds:
             os.close(fd)
+        self.exits.pop(pid, None)  # a reused pid: the exit on record was an earlier process's
         self.workdirs[pid] = message["workdir"]
+        self.owners[pid] = connection
         self.reply(connection, {"pid": pid})
 
     def status(self, pid: int) -> dict:
@@ -211,7 +224,8 @@ class Zygote:
                         pass
 
     def handle(self, connection: socket.socket) -> bool:
-        """Answer one message of one client; False when that client is done."""
+        """Answer one message of one client; False when that client is done. A malformed
+        message gets an error reply, never an exception that would end the server."""
         try:
             data, fds, _, _ = socket.recv_fds(connection, MAX_MESSAGE, 4)
         except OSError:
@@ -223,18 +237,26 @@ class Zygote:
         try:
             message = json.loads(data)
         except ValueError:
-            message = {}
-        op = message.get("op")
-        if op == "spawn":
+            message = None
+        op = message.get("op") if isinstance(message, dict) else None
+        if op == "spawn" and isinstance(message.get("rlimits"), dict):
             self.spawn(connection, message, fds)
+            return True
+        for fd in fds:
+            os.close(fd)
+        pid = message.get("pid") if isinstance(message, dict) else None
+        if op in ("status", "kill") and (type(pid) is not int or self.owners.get(pid) is not connection):
+            self.reply(connection, {"error": f"no worker {pid!r} of this client"})
         elif op == "status":
-            self.reply(connection, self.status(message["pid"]))
+            self.reply(connection, self.status(pid))
         elif op == "kill":
-            killed = self.sweep(message["pid"])
+            killed = self.sweep(pid)
             self.clear_shared_folders()
-            self.reply(connection, {"killed": killed, **self.status(message["pid"])})
-        else:
+            self.reply(connection, {"killed": killed, **self.status(pid)})
+        elif op == "exit":
             return False
+        else:
+            self.reply(connection, {"error": f"unknown request {op!r}"})
         return True
 
     def serve(self, control: socket.socket) -> None:
@@ -267,9 +289,7 @@ class Zygote:
                         if not self._accept(listener, hello, is_stale):
                             listener = retire(listener)
                     elif not self.handle(ready):
-                        self.connections.remove(ready)
-                        ready.close()
-                        self.sweep_orphans()
+                        self.client_left(ready)
                     last_seen = now
                 if self.connections or self.live_children():
                     last_seen = now
@@ -281,9 +301,9 @@ class Zygote:
                     if listener is None or now - last_seen > idle_seconds:
                         return
         finally:
-            self.sweep()
             if listener is not None:
-                retire(listener)
+                retire(listener)  # first, so no client connects to a server that is going
+            self.sweep()
 
     def _accept(self, listener: socket.socket, hello: dict, is_stale) -> bool:
         """Take one client; False once this server's code is stale (it tells the client so)."""
@@ -291,6 +311,8 @@ class Zygote:
             connection, _ = listener.accept()
         except OSError:
             return True
+        from .forkserver import peer_uid
+
         if peer_uid(connection) != os.getuid():
             connection.close()  # another user: the socket's permissions should have stopped it
             return True
@@ -302,9 +324,17 @@ class Zygote:
         self.reply(connection, hello)
         return True
 
+    def client_left(self, connection: socket.socket) -> None:
+        """A client went away (done, or killed): its workers and whatever its learners' code left
+        running go with it; other clients' workers are spared."""
+        self.connections.remove(connection)
+        connection.close()
+        for pid in [pid for pid, owner in self.owners.items() if owner is connection]:
+            self.sweep(pid)
+            del self.owners[pid]
+        self.sweep_orphans()
+
     def sweep_orphans(self) -> None:
-        """After a client left: whatever its learners' code left running, sparing every live
-        worker (another client's)."""
         spare = frozenset(self.live_children())
         for pid in _descendants(os.getpid(), spare):
             try:
@@ -312,13 +342,9 @@ class Zygote:
             except ProcessLookupError:
                 pass
         self.exits.update(_reap())
+        for pid in [pid for pid in self.owners if pid in self.exits]:
+            del self.owners[pid]
         self.clear_shared_folders()
-
-
-def peer_uid(connection: socket.socket) -> int:
-    """The user id of the process at the other end of a Unix socket (SO_PEERCRED)."""
-    credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", credentials)[1]
 
 
 def retire(listener: socket.socket) -> None:
@@ -361,7 +387,7 @@ def main_listen(path: str, idle_seconds: float) -> None:
     """A warm server on the Unix socket `path` (its folder must be the user's own)."""
     from .warmserver import code_fingerprint, short_address
 
-    os.umask(0o077)
+    umask = os.umask(0o077)  # the socket is born the owner's only
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     # Bound and listening before TensorFlow's import, so clients connect and wait for the hello
     # meanwhile; made under another name and renamed, so the path never refuses a connection.
@@ -372,6 +398,7 @@ def main_listen(path: str, idle_seconds: float) -> None:
     listener.listen(16)
     _bound[listener.fileno()] = (path, os.stat(making).st_ino)
     os.rename(making, path)
+    os.umask(umask)  # what learners' workers write keeps the user's usual permissions
     started_with = code_fingerprint()
     notes = _prepare_server()
     hello = {"ready": True, "pid": os.getpid(), "fingerprint": started_with, "started": time.time()}

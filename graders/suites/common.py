@@ -243,15 +243,12 @@ def optimizer_description(optimizer) -> dict:
     return {"class": type(optimizer).__name__, **config}
 
 
-KERAS_IMPORTS_BY_NAME = {"keras_hub", "keras_cv", "keras_nlp"}  # packages a config may name, safe mode or not
-
-
 def load_trained_model(path: str | None, how_to_train: str):
     """The learner's saved model, loaded with Keras' safe mode (no code from the file runs) and
     with imports only from the grader's environment (none from the submission's folder)."""
     if path is None:
         raise fail(f"not implemented yet: no trained model file; {how_to_train}")
-    from graders.engine.trusted_imports import only_environment_imports
+    from graders.engine.trusted_imports import KERAS_IMPORTS_BY_NAME, only_environment_imports
 
     guard = None
     try:
