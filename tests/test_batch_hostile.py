@@ -77,6 +77,8 @@ EXPECTED: dict[str, tuple[str, dict | None]] = {
     "notebook_with_shell_lines": ("graded", HONEST),
     "zip_with_dotdot": ("refused", None),
     "zip_with_symlink": ("refused", None),
+    "zip_nested_1200_folders": ("refused", None),
+    "hidden_learner": ("refused", None),
     "lambda_model_folder": ("graded", HONEST),
     "forged_module_model": ("graded", HONEST),
     # class_wise_metrics: 0 (its reply was refused) or 10 (its honest result); checked below
@@ -297,6 +299,12 @@ def test_bad_zips_are_refused_with_the_reason(hostile):
     assert "symbolic link" in rows["zip_with_symlink"]["reason"]
     assert list(hostile.base.rglob("cvgrade-zip-escape*")) == []
     assert not Path("/tmp/cvgrade-zip-escape.txt").exists()
+
+
+def test_a_deep_zip_and_a_hidden_file_are_refused_with_the_reason(hostile):
+    assert "1200 folders deep, more than the 32 allowed" in hostile.rows["zip_nested_1200_folders"]["reason"]
+    assert "is a hidden file" in hostile.rows["hidden_learner"]["reason"]
+    assert not (hostile.out / ".stations").exists()  # every stage was cleared and removed
 
 
 def test_a_lambda_layer_is_refused(hostile):

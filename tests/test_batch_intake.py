@@ -126,13 +126,19 @@ def test_discover_groups_code_and_model_sharing_a_stem(subs):
     assert entries["carol"] == Entry("carol", (subs / "carol.keras",), "unknown")
 
 
-def test_discover_skips_hidden_files_and_macos_litter(subs):
+def test_discover_lists_hidden_submissions_as_refused_and_skips_litter(subs, out):
     write(subs / "alice.py")
-    write(subs / ".hidden.py")
+    write(subs / ".hidden_learner.py")
     write(subs / ".DS_Store", b"\0\0")
+    write(subs / "._alice.py", b"\0")
     write(subs / "__MACOSX" / "._alice.py", b"\0")
     write(subs / ".git" / "config", "x")
-    assert [e.learner for e in discover(subs)] == ["alice"]
+    entries = {e.learner: e for e in discover(subs)}
+    assert sorted(entries) == ["alice", "hidden_learner"]
+    assert entries["hidden_learner"].kind == "hidden"
+    reason = refused(entries["hidden_learner"], out / "hidden_learner")
+    assert reason == (".hidden_learner.py is a hidden file (its name starts with a dot), which is not "
+                      "graded: rename it without the dot")
 
 
 def test_discover_makes_unsafe_names_safe_and_unique(subs):
@@ -285,6 +291,40 @@ def test_stage_refuses_zip_paths_that_leave_the_folder(subs, out, tmp_path, name
     make_zip(subs / "mal.zip", {MODULE: CODE, name: "import os\n"})
     assert expected in refused(only_entry(subs), out / "mal")
     assert not (tmp_path / "evil.py").exists() and not (out / "evil.py").exists()
+
+
+def test_stage_refuses_a_zip_nested_deeper_than_the_limit(subs, out):
+    deep = "/".join(["d"] * 1200) + "/" + MODULE
+    make_zip(subs / "deep.zip", {MODULE: CODE, deep: CODE})
+    reason = refused(only_entry(subs), out / "deep")
+    assert reason.startswith("the zip holds a path 1200 folders deep, more than the 32 allowed: d/d/d")
+    assert len(reason) < 400 and not (out / "deep").exists()
+
+
+def test_stage_refuses_a_folder_nested_deeper_than_the_limit(subs, out):
+    write(subs / "deb" / MODULE)
+    write(subs / "deb" / Path(*["d"] * 40) / "notes.txt", "x")
+    assert "the folder holds folders more than 32 deep" in refused(only_entry(subs), out / "deb")
+    assert not (out / "deb").exists()
+
+
+def test_remove_tree_removes_any_depth_and_follows_no_link(tmp_path):
+    from graders.engine.files import remove_tree
+
+    top = tmp_path / "tree"
+    top.mkdir()
+    keep = write(tmp_path / "outside" / "kept.txt", "kept")
+    folder = os.open(top, os.O_RDONLY)
+    for _ in range(1500):  # deeper than Python's recursion limit
+        os.mkdir("a", dir_fd=folder)
+        inner = os.open("a", os.O_RDONLY, dir_fd=folder)
+        os.close(folder)
+        folder = inner
+    os.symlink(keep.parent, "link", dir_fd=folder)
+    os.close(folder)
+    assert remove_tree(top) == [] and not top.exists()
+    assert keep.read_text() == "kept"
+    assert remove_tree(top) == []  # already gone: nothing to say
 
 
 def test_stage_refuses_a_symlink_member(subs, out):

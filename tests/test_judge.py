@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hypothesis import given, strategies as st
+
 from graders.engine.grading import judge
 from graders.engine.registry import Exercise, Hint, Verdict
 
@@ -40,3 +42,40 @@ def test_an_observation_the_check_cannot_read_costs_only_its_exercise():
         verdict, status = judge(exercise, forged, None)
         assert verdict.score == 0 and status == "error"
         assert "cannot be judged" in verdict.message
+
+
+def test_learner_strings_and_lists_are_bounded_wherever_a_result_is_made():
+    """50 MB of forged feedback, a 10 MB note, 5000 problems and a 5000-row layer table: every
+    report, results.json and summary made from the result stays small, and says it was cut."""
+    from graders.engine import render
+    from graders.engine.grading import exercise_result
+    from graders.engine.registry import Figure, assignment
+    from graders.engine.render import LearnerRecord
+    from graders.engine.results import AssignmentResult, result_from_dict, result_to_dict
+
+    suite = assignment("c3w3")
+    exercise = suite.exercise("conv_block")
+    verdict, status = judge(exercise, {"status": "failed", "message": "x" * 50_000_000}, None)
+    verdict.figures.append(Figure("layers", table=[["layer", "type"]] + [[f"l{i}" * 100, "Conv2D"]
+                                                                          for i in range(5000)]))
+    result = exercise_result(suite, exercise, verdict, status, ["n" * 10_000_000])
+    assert len(result.feedback) <= 2000 and result.feedback.endswith("(cut: 49998040 more characters)")
+    assert len(result.notes[0]) <= 2000 and "cut" in result.notes[0]
+    table = result.figures[0].table
+    assert len(table) == 1001 and table[-1][0] == "... (cut: 4001 more rows)" and len(table[1][0]) <= 200
+    whole = AssignmentResult("c3w3", "C3W3", "mallory", exercises=[result])
+    for index in range(5000):
+        whole.add_load_problem(f"problem {index} " + "p" * 100_000)
+    assert len(whole.load_problems) == 100 and "cut" in whole.load_problems[-1]
+    assert result_from_dict(result_to_dict(whole)).load_problems == whole.load_problems
+    page = render.learner_report_html(LearnerRecord("mallory", whole, "graded"), {"assignment": "c3w3"})
+    assert len(page) < 2_000_000
+
+
+@given(st.text(max_size=5000), st.integers(41, 3000))
+def test_bounding_keeps_short_texts_and_is_idempotent(text, limit):
+    from graders.engine.results import bounded
+
+    once = bounded(text, limit)
+    assert len(once) <= limit and bounded(once, limit) == once
+    assert once == text if len(text) <= limit else once.startswith(text[:limit - 40])

@@ -18,7 +18,6 @@ import errno
 import hashlib
 import os
 import re
-import shutil
 import stat
 import tempfile
 import zipfile
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from graders.engine.files import remove_tree
 from graders.engine.registry import Assignment
 
 __all__ = [
@@ -68,6 +68,7 @@ class IntakeLimits:
     max_bytes: int = 1 << 30
     max_files: int = 10_000
     max_ratio: float = 200.0
+    max_depth: int = 32  # folders inside folders; far deeper trees break the tools that remove them
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class Entry:
 
     learner: str
     paths: tuple[Path, ...]
-    kind: str  # "py" | "ipynb" | "folder" | "zip" | "unknown"
+    kind: str  # "py" | "ipynb" | "folder" | "zip" | "unknown" | "hidden" (a dot file, refused)
 
 
 # ---------------------------------------------------------------------------
@@ -97,15 +98,21 @@ def discover(folder: Path) -> list[Entry]:
     """
     folder = Path(folder)
     groups: dict[tuple[str, bool], list[Path]] = {}
+    hidden: list[Path] = []
     with os.scandir(folder) as scan:
         for item in scan:
-            if item.name.startswith(".") or item.name in SKIPPED_NAMES:
+            if item.name in SKIPPED_NAMES or item.name.startswith("._"):
+                continue
+            if item.name.startswith("."):
+                if Path(item.name).suffix.lower() in (*SUBMISSION_KINDS, *MODEL_SUFFIXES):
+                    hidden.append(folder / item.name)  # listed as refused: never dropped unseen
                 continue
             is_folder = item.is_dir(follow_symlinks=False)
             key = item.name if is_folder else Path(item.name).stem
             groups.setdefault((key, is_folder), []).append(folder / item.name)
 
-    found: list[tuple[str, tuple[Path, ...], str]] = []
+    found: list[tuple[str, tuple[Path, ...], str]] = [
+        (Path(path.name.lstrip(".")).stem or "hidden", (path,), "hidden") for path in hidden]
     for (key, is_folder), paths in groups.items():
         if is_folder:
             found.append((key, (paths[0],), "folder"))
@@ -231,6 +238,9 @@ def stage(entry: Entry, assignment: Assignment, destination: Path,
                               "put the submission itself in the folder")
     if entry.kind == "unknown":
         raise IntakeError(_unknown_reason(entry))
+    if entry.kind == "hidden":
+        raise IntakeError(f"{_shown(entry.paths[0].name)} is a hidden file (its name starts with a dot), "
+                          "which is not graded: rename it without the dot")
     if entry.kind not in ("py", "ipynb", "folder", "zip"):
         raise ValueError(f"unknown entry kind {entry.kind!r}")
 
@@ -243,7 +253,7 @@ def stage(entry: Entry, assignment: Assignment, destination: Path,
             destination.rmdir()
         os.rename(root, destination)
     finally:
-        shutil.rmtree(work, ignore_errors=True)  # what is left of the work folder, or all of it on failure
+        remove_tree(work)  # what is left of the work folder, or all of it on failure
     return destination
 
 
@@ -431,6 +441,9 @@ def _copy_folder(source: Path, root: Path, budget: _Budget) -> None:
                 raise IntakeError(f"the folder holds a symbolic link: {shown}")
             budget.add_file()
             if stat.S_ISDIR(mode):
+                if len(inner.parts) >= budget.limits.max_depth:
+                    raise IntakeError(f"the folder holds folders more than {budget.limits.max_depth} deep: "
+                                      f"{shown}")
                 _make_folder(root / inner, f"the folder's {shown}")
                 stack.append(inner)
             elif stat.S_ISREG(mode):
@@ -478,6 +491,9 @@ def _checked_members(archive: zipfile.ZipFile, limits: IntakeLimits
     for info in infos:
         member = safe_member_path(info.filename)
         shown = _shown(info.filename)
+        if len(member.parts) > limits.max_depth:
+            raise IntakeError(f"the zip holds a path {len(member.parts) - 1} folders deep, more than the "
+                              f"{limits.max_depth} allowed: {shown}")
         if stat.S_ISLNK(info.external_attr >> 16):
             raise IntakeError(f"the zip holds a symbolic link: {shown}")
         if info.flag_bits & 0x1:

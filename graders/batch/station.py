@@ -9,10 +9,10 @@ starts). A station replaces its server when a submission manages to stop it.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 
+from graders.engine.files import remove_tree
 from graders.engine.forkserver import ForkServer, ForkServerFailure
 from graders.engine.grading import Grader
 from graders.engine.limits import Limits
@@ -50,11 +50,14 @@ class Station:
         return self.server
 
     def _clear_stage(self) -> None:
-        for child in self.stage_dir.iterdir():
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child, ignore_errors=True)
-            else:
-                child.unlink(missing_ok=True)
+        """Empty the stage, whatever a learner left in it; a failure here is logged, never raised
+        into the next learner's grading."""
+        try:
+            children = list(self.stage_dir.iterdir())
+        except OSError:
+            return
+        for child in children:
+            remove_tree(child)
 
     def grade(self, entry: Entry, assignment: Assignment, references: dict, seed: int) -> LearnerRecord:
         """Stage, grade every exercise, clean up; anything the submission does ends up in the record."""
@@ -88,7 +91,7 @@ class Station:
         if self.server is not None:
             self.server.close()
             self.server = None
-        shutil.rmtree(self.stage_dir, ignore_errors=True)
+        remove_tree(self.stage_dir)
 
 
 def _open_to_workers(folder: Path) -> None:

@@ -41,3 +41,60 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """UTF-8, and any string a learner's code can make is written: a lone surrogate (which
     UTF-8 cannot hold) is written as its escape, `\\ud800`, rather than failing the file."""
     atomic_write_bytes(path, text.encode("utf-8", errors="backslashreplace"))
+
+
+def remove_tree(path: str | os.PathLike) -> list[str]:
+    """Remove a folder and everything in it, however deep (no recursion: a learner's tree of
+    thousands of nested folders cannot raise RecursionError), never following links, never
+    raising; returns what could not be removed, for a log line."""
+    left: list[str] = []
+    try:
+        top = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return left
+    except OSError:
+        try:
+            os.unlink(path)  # a file or a link where a folder was expected
+        except OSError as error:
+            left.append(f"{path}: {error.strerror}")
+        return left
+    stack = [(top, None, None, set())]  # (folder fd, its parent's fd, its name there, names to pass over)
+    while stack:
+        fd, parent, name, passed = stack[-1]
+        descended = False
+        try:
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    if entry.name in passed:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        try:
+                            child = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                        except OSError as error:
+                            passed.add(entry.name)
+                            left.append(f"{entry.name}: {error.strerror}")
+                            continue
+                        stack.append((child, fd, entry.name, set()))
+                        descended = True
+                        break
+                    try:
+                        os.unlink(entry.name, dir_fd=fd)
+                    except OSError as error:
+                        passed.add(entry.name)
+                        left.append(f"{entry.name}: {error.strerror}")
+        except OSError as error:
+            left.append(f"{name or path}: {error.strerror}")
+        if descended:
+            continue
+        stack.pop()
+        os.close(fd)
+        try:
+            if parent is None:
+                os.rmdir(path)
+            else:
+                os.rmdir(name, dir_fd=parent)
+        except OSError as error:
+            left.append(f"{name or path}: {error.strerror}")
+            if stack:
+                stack[-1][3].add(name)
+    return left

@@ -12,7 +12,7 @@ import os
 from .loading import load_submission
 from .references import load_reference, reference_source
 from .registry import Assignment, Exercise, Verdict
-from .results import AssignmentResult, ExerciseResult
+from .results import AssignmentResult, ExerciseResult, bounded_lines
 from .session import Limits, WorkerFailure, WorkerSession
 from .source import SubmissionError, SubmissionSource
 
@@ -89,7 +89,7 @@ class Grader:
         except SubmissionError as error:
             self._setup_error = str(error)
             return
-        self.result.left_out = list(loaded.source.left_out)
+        self.result.left_out = bounded_lines(loaded.source.left_out)
         self.loaded = loaded
         self.session = WorkerSession(assignment.id, loaded, limits, **session_options)
         try:
@@ -144,8 +144,7 @@ class Grader:
     def _sync_load_report(self) -> None:
         report = self.session.load_report
         for problem in report.problems + [f"note: {n}" for n in report.notes]:
-            if problem not in self.result.load_problems:
-                self.result.load_problems.append(problem)
+            self.result.add_load_problem(problem)
 
     def grade_all(self) -> AssignmentResult:
         for exercise in self.assignment.exercises:

@@ -7,6 +7,41 @@ from dataclasses import asdict, dataclass, field
 
 from .registry import Figure
 
+# Every string and list in a result can come from learner code (through the worker): bounded
+# here, where every result is made, so no report, gradebook or summary can be blown up.
+TEXT_LIMIT = 2000  # characters of one sentence, note or problem
+LINES_LIMIT = 100  # sentences in one list
+CELL_LIMIT = 200  # characters of one table cell
+ROWS_LIMIT = 1000  # rows of one table (the largest course network has about 350 layers)
+
+
+def bounded(text, limit: int = TEXT_LIMIT) -> str:
+    """At most `limit` characters, the end saying how many were cut (so bounding twice is once)."""
+    text = text if isinstance(text, str) else repr(text)
+    if len(text) <= limit:
+        return text
+    kept = max(0, limit - 40)
+    return f"{text[:kept]}... (cut: {len(text) - kept} more characters)"
+
+
+def bounded_lines(lines, limit: int = LINES_LIMIT) -> list[str]:
+    """At most `limit` lines, the last saying how many were cut."""
+    lines = [bounded(line) for line in lines]
+    if len(lines) <= limit:
+        return lines
+    return lines[:limit - 1] + [f"... (cut: {len(lines) - limit + 1} more lines)"]
+
+
+def bounded_figure(figure: Figure) -> Figure:
+    """Cells of at most CELL_LIMIT characters, at most ROWS_LIMIT rows under the header."""
+    if figure.table is None:
+        return Figure(bounded(figure.caption), figure.png, None, figure.marked_rows)
+    rows = [[bounded(cell, CELL_LIMIT) for cell in row] for row in figure.table]
+    if len(rows) > ROWS_LIMIT + 1:
+        cut = len(rows) - ROWS_LIMIT
+        rows = rows[:ROWS_LIMIT] + [[f"... (cut: {cut} more rows)"] + [""] * (len(rows[0]) - 1)]
+    return Figure(bounded(figure.caption), figure.png, rows, figure.marked_rows)
+
 
 @dataclass
 class ExerciseResult:
@@ -20,6 +55,12 @@ class ExerciseResult:
     details: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # accepted Keras 2 spellings and the like
     figures: list[Figure] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.feedback = bounded(self.feedback)
+        self.details = bounded_lines(self.details)
+        self.notes = bounded_lines(self.notes)
+        self.figures = [bounded_figure(figure) for figure in self.figures]
 
     @property
     def passed(self) -> bool:
@@ -39,6 +80,20 @@ class AssignmentResult:
     load_problems: list[str] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
     counts_for_grade: bool = True
+
+    def __post_init__(self):
+        self.load_problems = bounded_lines(self.load_problems)
+        self.left_out = bounded_lines(self.left_out)
+
+    def add_load_problem(self, problem: str) -> None:
+        """Once, and within the bound on lines (the last line says how many more there were)."""
+        problem = bounded(problem)
+        if problem in self.load_problems:
+            return
+        if len(self.load_problems) < LINES_LIMIT - 1:
+            self.load_problems.append(problem)
+        else:
+            self.load_problems[LINES_LIMIT - 1:] = [f"... (cut: more problems than the {LINES_LIMIT - 1} shown)"]
 
     @property
     def points(self) -> float:

@@ -193,13 +193,16 @@ def write_entry(folder: Path, learner: str, canary: str) -> Path:
         "lambda_model_folder": lambda: lambda_model(
             _write(folder / "lambda_model_folder" / MODULE, solution()).parent / "c3w3_model.keras").parent,
         "forged_module_model": lambda: forged_module_model(folder / "forged_module_model"),
+        "zip_nested_1200_folders": lambda: _zip(folder / "zip_nested_1200_folders.zip", [
+            (MODULE, solution()), ("/".join(["deep"] * 1200) + "/notes.txt", "deep")]),
+        "hidden_learner": lambda: _write(folder / ".hidden_learner.py", solution()),
     }
     return builders[learner]()
 
 
 BUILT = ("honest_plain", "zz_honest_folder_last", "notebook_with_shell_lines", "zip_with_dotdot",
          "zip_with_symlink", "empty_zip", "zero_byte_zip", "empty_py", "empty_folder", "non_utf8",
-         "lambda_model_folder", "forged_module_model")
+         "lambda_model_folder", "forged_module_model", "zip_nested_1200_folders", "hidden_learner")
 
 
 def write_corpus(folder: Path, canary: str, learners: list[str] | None = None) -> list[str]:
