@@ -101,11 +101,9 @@ class ForkServerChannel:
         servers (and the caller) work at once."""
         if self._ready:
             return
-        hello = self._receive(self.start_seconds)
-        self.hello = hello
-        if not hello.get("ready"):
-            raise ForkServerFailure(f"the fork server did not start: {hello!r:.200}")
-        self.hello = hello
+        self.hello = self._receive(self.start_seconds)
+        if not self.hello.get("ready"):
+            raise ForkServerFailure(f"the fork server did not start: {self.hello!r:.200}")
         self._ready = True
 
     def _receive(self, seconds: float) -> dict:

@@ -57,6 +57,12 @@ def log_tail(log, lines: int) -> str:
     return " | ".join(text[-lines:])
 
 
+def worker_environment() -> dict[str, str]:
+    """The environment a worker process (or a fork server, for its workers) starts with."""
+    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONDONTWRITEBYTECODE="1",
+                PYTHONPATH=str(ROOT), CUDA_VISIBLE_DEVICES="")
+
+
 class LocalProcess:
     """A worker started as a fresh interpreter: it imports TensorFlow itself (seconds)."""
 
@@ -64,8 +70,7 @@ class LocalProcess:
 
     def __init__(self, limits: Limits, request_read: int, reply_write: int, log_fd: int):
         values = kernel_limits(limits)
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONDONTWRITEBYTECODE="1",
-                   PYTHONPATH=str(ROOT), CUDA_VISIBLE_DEVICES="")
+        env = worker_environment()
         self._popen = subprocess.Popen(
             [sys.executable, "-m", "graders.engine.worker", str(request_read), str(reply_write)],
             pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL, stdout=log_fd,

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from .forkserver import ForkServerChannel, ForkServerFailure, peer_uid
 from .paths import ROOT
+from .session import worker_environment
 
 IDLE_SECONDS = 15 * 60
 ENVIRONMENT_VARIABLE = "CVGRADE_SERVER"
@@ -155,11 +156,6 @@ class WarmServer(ForkServerChannel):
         self.control.close()
 
 
-def _server_environment() -> dict[str, str]:
-    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONDONTWRITEBYTECODE="1",
-                PYTHONPATH=str(ROOT), CUDA_VISIBLE_DEVICES="")
-
-
 def start_server(path: Path, idle_seconds: float = IDLE_SECONDS) -> subprocess.Popen:
     """Start a listening server at `path`, detached from this process; it binds the socket
     within a fraction of a second and imports TensorFlow after that."""
@@ -169,7 +165,7 @@ def start_server(path: Path, idle_seconds: float = IDLE_SECONDS) -> subprocess.P
         process = subprocess.Popen(
             [sys.executable, "-m", "graders.engine.zygote", "--listen", str(path), str(idle_seconds)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-            env=_server_environment(), start_new_session=True)
+            env=worker_environment(), start_new_session=True)
     finally:
         log.close()
     deadline = time.monotonic() + 30
