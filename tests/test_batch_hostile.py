@@ -62,6 +62,7 @@ EXPECTED: dict[str, tuple[str, dict | None]] = {
     "steal_answers_on_stubs": ("graded", ZERO),
     "monkeypatch_checks_on_stubs": ("graded", ZERO),
     "forge_observations_on_stubs": ("graded (with errors)", ZERO),
+    "cut_observations_on_solution": ("graded (with errors)", honest(conv_block=0, class_wise_metrics=0)),
     "forge_results_on_stubs": ("graded", ZERO),
     "print_fake_scores_on_stubs": ("graded", ZERO),
     "replay_public_reference": ("graded", honest(class_wise_metrics=0)),
@@ -215,8 +216,11 @@ def test_patching_the_grader_in_the_worker_changes_nothing(hostile):
     feedback = hostile.feedback("monkeypatch_checks_on_stubs")
     assert all(feedback[e] == f"`{e}` is not implemented yet" for e in EXERCISES[:5]), feedback
     forged = hostile.feedback("forge_observations_on_stubs")
-    for exercise in ("conv_block", "FCN8", "fcn8_decoder", "compile_model"):
-        assert "observation that cannot be judged" in forged[exercise], forged
+    for exercise in ("conv_block", "FCN8", "fcn8_decoder", "compile_model", "class_wise_metrics"):
+        assert "observation its probe never makes" in forged[exercise], forged
+    cut = hostile.feedback("cut_observations_on_solution")
+    assert "['cases'] has 0 entries, where the probe gives 3" in cut["class_wise_metrics"], cut
+    assert "['cases'] has 1 entries, where the probe gives 2" in cut["conv_block"], cut
 
 
 def test_forged_results_reach_neither_the_output_nor_the_repository(hostile):

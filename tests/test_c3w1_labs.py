@@ -33,6 +33,12 @@ MUTANTS = [
             "freeze every layer", id="l1-not-frozen", points=15),
     _mutant("c3w1_l1", "create_pre_trained_model", ("    pre_trained_model.load_weights(local_weights_file)\n", ""),
             "load the file", id="l1-weights-not-loaded", points=15),
+    # Patching numpy in the worker does not make random weights look loaded: the trusted side compares.
+    _mutant("c3w1_l1", "create_pre_trained_model",
+            (("    pre_trained_model.load_weights(local_weights_file)\n", ""),
+             ("import tensorflow as tf\n", "import tensorflow as tf\nimport numpy\n"
+                                           "numpy.array_equal = lambda *args, **kwargs: True\n")),
+            "load the file", id="l1-weights-not-loaded-numpy-patched", points=15),
     _mutant("c3w1_l1", "create_pre_trained_model", (L1_BASE, L1_BASE.replace("include_top=False", "include_top=True")),
             "Layer count mismatch when loading weights", id="l1-top-kept"),
     _mutant("c3w1_l1", "create_pre_trained_model", (L1_BASE, L1_BASE.replace("input_shape=IMAGE_SHAPE",

@@ -35,13 +35,15 @@ def test_full_marks_keep_the_check_message():
 
 def test_an_observation_the_check_cannot_read_costs_only_its_exercise():
     """Learner code runs beside the probe and can send a forged observation of any plain shape."""
+    from graders.engine.references import load_reference
     from graders.engine.registry import assignment
 
     exercise = assignment("c3w3").exercise("conv_block")
+    reference = load_reference("c3w3", "conv_block")
     for forged in ({"status": "ok"}, {"status": "ok", "cases": "all correct"}, {"status": "failed"}):
-        verdict, status = judge(exercise, forged, None)
+        verdict, status = judge(exercise, forged, reference)
         assert verdict.score == 0 and status == "error"
-        assert "cannot be judged" in verdict.message
+        assert "observation its probe never makes" in verdict.message
 
 
 def test_learner_strings_and_lists_are_bounded_wherever_a_result_is_made():

@@ -7,32 +7,65 @@ worker session and the reference cache. Neither imports TensorFlow.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 
+from .conformance import shape_problem
 from .loading import load_submission
 from .references import load_reference, reference_source
 from .registry import Assignment, Exercise, Verdict
-from .results import AssignmentResult, ExerciseResult, bounded_lines
+from .results import AssignmentResult, ExerciseResult, bounded, bounded_lines
 from .session import Limits, WorkerFailure, WorkerSession
 from .source import SubmissionError, SubmissionSource
+
+log = logging.getLogger("cvgrade.grading")
+
+# What the worker sends when a probe could not observe anything (see worker.py).
+OUTCOME_SHAPES = {"not_implemented": {}, "missing": {"function": ""}, "failed": {"message": ""},
+                  "error": {"error": ""}}
+
 
 def judge(exercise: Exercise, observation: dict, reference: dict | None) -> tuple[Verdict, str]:
     """The verdict on one observation and its status word.
 
     The observation comes from a process that ran the learner's code, which can replace a
-    probe and send anything plain: an observation the check cannot read costs that exercise,
-    never the grading of the others."""
+    probe and send anything plain. Its shape is held against the reference's first (a forgery
+    costs that exercise, never the grading of the others); a check that still fails on an
+    observation of the right shape is the grader's own fault, and is said and logged as such."""
+    if not isinstance(observation, dict):
+        return _malformed(exercise, f"a {type(observation).__name__}, not an observation")
+    status = observation.get("status")
+    if status == "ok":
+        problem = shape_problem(observation, _skeleton(exercise, reference))
+    elif isinstance(status, str) and status in OUTCOME_SHAPES:
+        problem = shape_problem(observation, OUTCOME_SHAPES[status])
+    else:
+        problem = f"status {bounded(str(status), 40)!r}"
+    if problem:
+        return _malformed(exercise, problem)
     try:
         return _judge(exercise, observation, reference)
-    except Exception as error:  # noqa: BLE001 - a malformed (forged) observation
-        return Verdict.failed(f"{exercise.named} could not be graded: the worker answered with an "
-                              f"observation that cannot be judged ({type(error).__name__}: "
-                              f"{str(error)[:100]})"), "error"
+    except Exception as error:  # noqa: BLE001 - a check's own bug must cost one exercise only
+        log.exception("the check of %s failed on an observation of the right shape", exercise.id)
+        return Verdict.failed(f"{exercise.named} could not be graded because of a fault in the grader "
+                              f"({type(error).__name__}: {bounded(str(error), 100)}); this is not a "
+                              "mistake in your code: please report it to the course team"), "error"
+
+
+def _skeleton(exercise: Exercise, reference: dict | None):
+    """What every observation of this exercise looks like: the reference, or what the exercise
+    declares when it is judged against hidden answers."""
+    if exercise.uses_reference:
+        return reference
+    return exercise.observation_shape() if exercise.observation_shape else {}
+
+
+def _malformed(exercise: Exercise, problem: str) -> tuple[Verdict, str]:
+    return Verdict.failed(f"{exercise.named} could not be graded: the worker answered with an observation "
+                          f"its probe never makes ({bounded(problem, 200)})"), "error"
 
 
 def _judge(exercise: Exercise, observation: dict, reference: dict | None) -> tuple[Verdict, str]:
-    if not isinstance(observation, dict):
-        raise TypeError(f"a {type(observation).__name__}, not an observation")
     status = observation.get("status")
     name = exercise.named
     if status == "not_implemented":

@@ -68,6 +68,7 @@ def _recording(name: str, constructor):
             value = bound.get(key, signature.parameters[key].default) if key in signature.parameters else None
             call[key] = list(value) if isinstance(value, tuple) else value
         call["weights_loaded"] = call["weights"] is not None
+        call["note"] = None  # every call has every key (the trusted side requires the reference's)
         CALLS.append(call)
         _DEPTH[0] += 1
         try:

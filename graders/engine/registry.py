@@ -74,6 +74,9 @@ class Exercise:
     # Solution functions this probe may call in place of the learner's (so a broken earlier
     # exercise costs only its own points). Their source reaches the worker with this probe only.
     stand_ins: tuple[str, ...] = ()
+    # For an exercise judged without a reference: an observation of the right shape (example
+    # values), which every observation is held against before the check (see conformance.py).
+    observation_shape: Callable[[], Observation] | None = None
 
     def probe_params(self, seed: int | None = None) -> dict:
         params = dict(self.params)

@@ -169,7 +169,7 @@ def check_define_and_compile(observation, reference) -> Verdict:
     if optimizer.get("class") is None:
         return Verdict.failed("the model is not compiled: call model.compile(optimizer=..., loss=...)",
                               details=details)
-    if "loss_error" in observation:
+    if observation["loss_error"] is not None:
         return Verdict.failed(f"evaluating the compiled model on boxes fails: {observation['loss_error']}",
                               details=details)
     score, problems = 1.0, []
@@ -430,6 +430,7 @@ ASSIGNMENT = Assignment(
                  IOU_HINTS, functions=("intersection_over_union",)),
         Exercise("trained_model", "Trained model on the hidden set", 30, probe_trained_model,
                  check_trained_model, subject="the trained model", uses_reference=False,
+                 observation_shape=lambda: {"boxes": np.zeros((0, 4)), "params": 0},
                  needs_model_file=True, params_factory=trained_model_params),
     ),
 )

@@ -19,7 +19,8 @@ from graders.suites import common
 
 IMAGE_SHAPE = (150, 150, 3)
 LAST_LAYER = "mixed7"
-WEIGHTS_SEED = 1234  # the weights the probe's local weights file holds
+WEIGHTS_SEED = 1234  # with the run's seed: the weights the probe's local weights file holds
+SAMPLED_WEIGHTS = 512  # values compared to tell whether the learner's model holds that file's weights
 
 
 def _seed(params) -> int:
@@ -40,9 +41,9 @@ def _base(seed: int | None = None):
 
 
 @functools.lru_cache(maxsize=1)
-def _weights_file() -> tuple[str, list]:
-    """A local weights file for InceptionV3 without its top, and the weights it holds; made
-    once per worker (building InceptionV3 costs seconds)."""
+def _weights_file(seed: int) -> str:
+    """A local weights file for InceptionV3 without its top, with weights drawn from the run's
+    seed; made once per worker (building InceptionV3 costs seconds)."""
     import os
     import tempfile
 
@@ -51,10 +52,26 @@ def _weights_file() -> tuple[str, list]:
 
     path = os.path.join(tempfile.mkdtemp(prefix="cvgrade-inception-"),
                         "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5")
-    donor = _base(WEIGHTS_SEED)
+    donor = _base(WEIGHTS_SEED + seed)
     with h5py.File(path, "w") as file:
         legacy_h5_format.save_weights_to_hdf5_group(file, donor)
-    return path, donor.get_weights()
+    return path
+
+
+def weight_sample(weights: list, seed: int) -> dict:
+    """The model's weights as data the trusted side compares with the solution's: how many
+    tensors and values, and the values at seeded places (equal samples: the file's weights)."""
+    total = sum(int(np.size(w)) for w in weights)
+    places = np.random.default_rng([seed, 17]).integers(0, max(total, 1), SAMPLED_WEIGHTS)
+    flat = np.concatenate([np.ravel(w) for w in weights]) if total else np.zeros(1, np.float32)
+    return {"weight_tensors": len(weights), "weight_values": total,
+            "weight_sample": np.asarray(flat[places], dtype=np.float32)}
+
+
+def holds_file_weights(observation, reference) -> bool:
+    return (observation["weight_tensors"] == reference["weight_tensors"]
+            and observation["weight_values"] == reference["weight_values"]
+            and np.array_equal(observation["weight_sample"], reference["weight_sample"]))
 
 
 def _images(seed: int, count: int = 2) -> np.ndarray:
@@ -66,14 +83,11 @@ def probe_pre_trained(submission, params) -> dict:
     from graders.engine import pretrained
 
     function = submission.function("create_pre_trained_model")
-    path, expected = _weights_file()
+    path = _weights_file(_seed(params))
     pretrained.take_calls()
     model = common.require_model(function(path), "create_pre_trained_model")
     calls = pretrained.take_calls()
-    mine = model.get_weights()
-    loaded = len(mine) == len(expected) and all(
-        a.shape == b.shape and np.array_equal(a, b) for a, b in zip(mine, expected))
-    return {"networks": calls, "weights_loaded": loaded,
+    return {"networks": calls, **weight_sample(model.get_weights(), _seed(params)),
             "trainable_weights": int(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
             "output_shapes": [shape_of(t.shape) for t in model.outputs]}
 
@@ -89,7 +103,7 @@ def check_pre_trained(observation, reference) -> Verdict:
         return Verdict.failed(f"the network outputs {compare.shape_text(observation['output_shapes'][0])}, "
                               f"expected {compare.shape_text(reference['output_shapes'][0])}")
     score, problems = 1.0, []
-    if not observation["weights_loaded"]:
+    if not holds_file_weights(observation, reference):
         score, problems = score - 0.5, problems + ["the network does not hold the weights of local_weights_file"]
     if observation["trainable_weights"]:
         score, problems = score - 0.5, problems + [
@@ -105,7 +119,7 @@ PRE_TRAINED_HINTS = (
     Hint("include_top=False: the new head replaces InceptionV3's classifier",
          lambda o, r: common.asked(o, "include_top") is True),
     Hint("load the file: build with weights=None, then pre_trained_model.load_weights(local_weights_file)",
-         lambda o, r: not o["weights_loaded"]),
+         lambda o, r: not holds_file_weights(o, r)),
     Hint("freeze every layer: for layer in pre_trained_model.layers: layer.trainable = False",
          lambda o, r: o["trainable_weights"] > 0),
 )
@@ -113,11 +127,16 @@ PRE_TRAINED_HINTS = (
 
 # --- output_of_last_layer ----------------------------------------------------------------------------
 def probe_last_layer(submission, params) -> dict:
+    from graders.engine import modelprobe
+
     function = submission.function("output_of_last_layer")
-    base = _base()
+    seed = _seed(params)
+    base = _base(seed)
     output = common.keras_tensor(function(base), "output_of_last_layer")
     layer = output._keras_history[0]
-    return {"layer": layer.name, "shape": shape_of(output.shape)}
+    # The layer's values on seeded images: what a replayed observation of another seed cannot match.
+    values = modelprobe.predict(common.keras().Model(base.inputs, output), _images(seed, 1))[0]
+    return {"layer": layer.name, "shape": shape_of(output.shape), "values": values}
 
 
 def check_last_layer(observation, reference) -> Verdict:
@@ -125,6 +144,9 @@ def check_last_layer(observation, reference) -> Verdict:
         return Verdict.failed(f"the output of layer {observation['layer']!r}, shape "
                               f"{compare.shape_text(observation['shape'])}; expected '{LAST_LAYER}', "
                               f"{compare.shape_text(reference['shape'])}")
+    ok, reason = compare.check_array(observation["values"], reference["values"], "the layer's output", 1e-3)
+    if not ok:
+        return Verdict.failed(f"{reason} on seeded images (the layer's own output, unchanged)")
     return Verdict.passed(f"the output of '{LAST_LAYER}', 7x7x768")
 
 
@@ -147,6 +169,7 @@ def probe_final_model(submission, params) -> dict:
     observation["layers"] = [row for row in modelprobe.layer_table(model) if row["name"] not in base_names]
     observation["input_is_base"] = model.inputs[0] is base.inputs[0]
     observation.update(common.losses_and_metrics(model))
+    observation.update(common.NOT_EVALUATED)
     if observation["optimizer"].get("class") is not None:
         observation.update(common.evaluated_loss(model, _images(seed), np.array([0.0, 1.0], dtype=np.float32)))
     return observation

@@ -130,7 +130,7 @@ def check_compile(observation, reference) -> Verdict:
                f"metrics {observation['metrics']}"]
     if observation["optimizer"].get("class") is None:
         return Verdict.failed("the model is not compiled: call model.compile(...)", details=details)
-    if "loss_error" in observation:
+    if observation["loss_error"] is not None:
         return Verdict.failed(f"evaluating the compiled model on digits and boxes fails: "
                               f"{observation['loss_error']}", details=details)
     ok, reason = compare.check_close(observation["loss_value"], reference["loss_value"],

@@ -73,9 +73,10 @@ def probe_classifier(submission, params) -> dict:
     fits = input_shapes == [[None, *IMAGE_SHAPE]]
     images = _fashion_like(seed)
     # A model the probe's images would not fit is only described; the check says why.
-    observation = common.observe_model(model, images, seed) if fits else modelprobe.describe(model)
+    observation = common.observe_model(model, images, seed) if fits else {**modelprobe.describe(model), "outputs": []}
     observation["input_shapes"] = input_shapes
     observation.update(common.losses_and_metrics(model))
+    observation.update(common.NOT_EVALUATED)
     if fits and observation["optimizer"].get("class") is not None:
         labels = np.random.default_rng([seed, 42]).integers(0, CLASSES, len(images))
         observation.update(common.evaluated_loss(model, images, labels))
@@ -142,8 +143,12 @@ def probe_cam_model(submission, params) -> dict:
     return {"output_shapes": [shape_of(t.shape) for t in model.outputs],
             # layers[-3] for the last convolution; None for a layer not of the classifier
             "output_layers": [positions.get(id(layer)) for layer in made_by],
-            "shares_layers": all(id(layer) in positions for layer in made_by),
             "outputs": modelprobe.predict(model, _fashion_like(seed))}
+
+
+def shares_layers(observation) -> bool:
+    """Every output is made by a layer of the classifier (a new layer has no position)."""
+    return all(position is not None for position in observation["output_layers"])
 
 
 def check_cam_model(observation, reference) -> Verdict:
@@ -151,7 +156,7 @@ def check_cam_model(observation, reference) -> Verdict:
     if observation["output_shapes"] != reference["output_shapes"]:
         return Verdict.failed(f"the model's outputs are {shapes}, expected (None, 3, 3, 128), (None, 10): "
                               "(the last convolution's output, the class probabilities)")
-    if not observation["shares_layers"]:
+    if not shares_layers(observation):
         return Verdict.failed("the outputs must come from the classifier's own layers (with its weights), "
                               "not from new ones")
     ok, reason = common.check_outputs(observation, reference, ["the feature maps", "the class probabilities"])
@@ -170,7 +175,7 @@ CAM_MODEL_HINTS = (
     Hint("the predictions are the output of the final Dense layer: model.layers[-1].output",
          lambda o, r: o["output_layers"][1] != r["output_layers"][1]),
     Hint("build the model on the classifier itself: Model(inputs=model.inputs, outputs=(..., ...))",
-         lambda o, r: not o["shares_layers"]),
+         lambda o, r: not shares_layers(o)),
 )
 
 

@@ -31,15 +31,32 @@ CLASSIFIER_TOLERANCE = 1e-5  # absolute: a typical probability here is about 1e-
 hub_classifier.refuse_downloads_on_import()  # a learner's own hub.load(URL) fails at once, even at top level
 
 
+def samples(seed: int) -> list[list]:
+    """[photograph, crop, class] of each case: the lab's own at seed 0 (the public references);
+    for any other seed (a batch's secret one) other crops of the photographs and other classes, so
+    that stored observations cannot be replayed. Every probe case echoes its sample, and the
+    trusted side reads it from the reference it observed with the same seed."""
+    from graders.data.localization import photograph
+
+    rng = np.random.default_rng([seed, 29])
+    drawn = []
+    for name, crop, class_index in SAMPLES:
+        height, width = photograph(name).shape[:2]
+        if crop is None:
+            crop = (0, 0, height, width)
+        if seed:
+            top, left = int(rng.integers(0, height // 4)), int(rng.integers(0, width // 4))
+            crop = (top, left, height - int(rng.integers(0, height // 4)), width - int(rng.integers(0, width // 4)))
+            class_index = int(rng.integers(0, CLASSES))
+        drawn.append([name, [int(v) for v in crop], int(class_index)])
+    return drawn
+
+
 def _raw_image(sample) -> np.ndarray:
     from graders.data.localization import photograph
 
-    name, crop, _ = sample
-    image = photograph(name)
-    if crop is not None:
-        top, left, bottom, right = crop
-        image = image[top:bottom, left:right]
-    return np.ascontiguousarray(image)
+    name, (top, left, bottom, right), _ = sample
+    return np.ascontiguousarray(photograph(name)[top:bottom, left:right])
 
 
 # --- in the worker ------------------------------------------------------------------------------
@@ -69,15 +86,21 @@ def _as_unit_pixels(values: np.ndarray) -> np.ndarray:
     return np.round(levels[:2 * half, :2 * half].reshape(half, 2, half, 2, 3).mean(axis=(1, 3))).astype(np.uint8)
 
 
+NO_PIXELS = np.zeros((0,), np.uint8)  # a result of another size: nothing to show or compare
+
+
 def probe_preprocess(submission, params) -> dict:
     function = submission.function("preprocess")
     cases = []
-    for sample in SAMPLES:
+    for sample in samples(params.get("seed", 0)):
         image = _raw_image(sample)
         values = _plain(function(image.copy()), "preprocess")
         if values.dtype.kind not in "biuf":
             raise common.fail(f"preprocess returned an array of {values.dtype}; it must return numbers")
-        case = {"shape": list(values.shape), "dtype": str(values.dtype), "input_shape": list(image.shape)}
+        # Every key in every case (None or an empty array where there is nothing to show).
+        case = {"sample": sample, "shape": list(values.shape), "dtype": str(values.dtype),
+                "input_shape": list(image.shape),
+                "min": None, "max": None, "finite": None, "pixels": NO_PIXELS, "pixels_unit_scaled": NO_PIXELS}
         if values.size:
             numbers = values.astype(np.float64)
             case.update(min=float(np.nanmin(numbers)), max=float(np.nanmax(numbers)),
@@ -100,8 +123,8 @@ def _classifier():
     return lambda images: tf.nn.softmax(model(images), axis=-1)
 
 
-def _batch() -> np.ndarray:
-    return np.concatenate([_model_input(sample) for sample in SAMPLES[:2]])
+def _batch(seed: int) -> np.ndarray:
+    return np.concatenate([_model_input(sample) for sample in samples(seed)[:2]])
 
 
 def probe_load_classifier(submission, params) -> dict:
@@ -118,11 +141,12 @@ def probe_load_classifier(submission, params) -> dict:
                           "on images")
     import tensorflow as tf
 
-    images = _batch()
+    images = _batch(params.get("seed", 0))
     outputs = _plain(classifier(tf.constant(images)), "the classifier")
     logits = tf.saved_model.load(handle)(images).numpy()
     return {"outputs": outputs.astype(np.float64), "logits": logits.astype(np.float64),
-            "read_the_handle": os.path.realpath(handle) in reads}
+            # the SavedModel folders the learner's function read, relative to `handle` ("." is it)
+            "reads": sorted({os.path.relpath(read, os.path.realpath(handle)) for read in reads})[:20]}
 
 
 def _gradient(classifier, image: np.ndarray, class_index: int) -> np.ndarray:
@@ -134,6 +158,9 @@ def _gradient(classifier, image: np.ndarray, class_index: int) -> np.ndarray:
         tape.watch(pixels)
         loss = tf.keras.losses.categorical_crossentropy(tf.one_hot([class_index], CLASSES), classifier(pixels))
     return tape.gradient(loss, pixels).numpy()[0]
+
+
+MISTAKES = ("no_abs", "max_over_channels", "predicted_class")
 
 
 def _known_mistakes(classifier, image: np.ndarray, class_index: int) -> dict[str, np.ndarray]:
@@ -148,12 +175,13 @@ def probe_saliency(submission, params) -> dict:
     function = submission.function("saliency_map")
     classifier = _classifier()
     cases = []
-    for sample in SAMPLES:
+    for sample in samples(params.get("seed", 0)):
         image, class_index = _model_input(sample), sample[2]
         saliency = _plain(function(classifier, image.copy(), class_index), "saliency_map")
         if saliency.dtype.kind not in "biuf":
             raise common.fail(f"saliency_map returned an array of {saliency.dtype}; it must return numbers")
-        case = {"shape": list(saliency.shape), "dtype": str(saliency.dtype)}
+        case = {"sample": sample, "shape": list(saliency.shape), "dtype": str(saliency.dtype), "map": NO_PIXELS,
+                "mistakes": dict.fromkeys(MISTAKES, NO_PIXELS)}
         if saliency.size == IMAGE_SIZE * IMAGE_SIZE:
             grey = saliency.reshape(IMAGE_SIZE, IMAGE_SIZE)
             case["map"] = grey if grey.dtype == np.uint8 else grey.astype(np.float32)
@@ -169,16 +197,16 @@ def map_agreement(actual: np.ndarray, expected: np.ndarray) -> maps.Agreement:
     return maps.agreement(actual, expected, levels=MAP_LEVELS, stretch=False)
 
 
-def _sample_name(index: int) -> str:
-    name, crop, _ = SAMPLES[index]
-    return name.split(".")[0] + (" (cropped)" if crop else "")
+def _sample_name(sample) -> str:
+    name, crop, _ = sample
+    return f"{name.split('.')[0]} ({crop[2] - crop[0]}x{crop[3] - crop[1]})"
 
 
-def _picture(index: int) -> np.ndarray:
+def _picture(sample) -> np.ndarray:
     """The sample as the model sees it, 299x299 RGB (resized with Pillow: no TensorFlow here)."""
     from PIL import Image
 
-    return np.asarray(Image.fromarray(_raw_image(SAMPLES[index])).resize((IMAGE_SIZE, IMAGE_SIZE),
+    return np.asarray(Image.fromarray(_raw_image(sample)).resize((IMAGE_SIZE, IMAGE_SIZE),
                                                                           Image.BILINEAR))
 
 
@@ -199,9 +227,9 @@ def preprocess_agreement(actual_pixels: np.ndarray, expected_pixels: np.ndarray)
 def _preprocess_figure(observation, reference) -> Figure:
     rows, captions = [], []
     for index, (mine, theirs) in enumerate(zip(observation["cases"], reference["cases"])):
-        yours = mine.get("pixels", np.zeros_like(theirs["pixels"]))
+        yours = mine["pixels"] if mine["pixels"].size else np.zeros_like(theirs["pixels"])
         rows.append([_thumbnail(yours), _thumbnail(theirs["pixels"])])
-        captions.append([_sample_name(index), f"{compare.shape_text(mine['shape'])} {mine['dtype']}"])
+        captions.append([_sample_name(theirs["sample"]), f"{compare.shape_text(mine['shape'])} {mine['dtype']}"])
     return Figure("your preprocessed images (clipped to [0, 1]) and the expected ones",
                   png=pictures.grid_png(rows, ["yours", "expected"], scale=1, captions=captions))
 
@@ -210,11 +238,11 @@ def check_preprocess(observation, reference) -> Verdict:
     expected_shape = reference["cases"][0]["shape"]
     problems, float32 = [], True
     for index, (mine, theirs) in enumerate(zip(observation["cases"], reference["cases"])):
-        where = f"{_sample_name(index)} ({mine['input_shape'][0]}x{mine['input_shape'][1]})"
+        where = _sample_name(theirs["sample"])
         if mine["shape"] != expected_shape:
             return Verdict.failed(f"{where}: the result has shape {compare.shape_text(mine['shape'])}, expected "
                                   f"{compare.shape_text(expected_shape)}")
-        if not mine.get("finite", True) or mine["min"] < -1e-3 or mine["max"] > 1 + 1e-3:
+        if mine["finite"] is not True or mine["min"] < -1e-3 or mine["max"] > 1 + 1e-3:
             return Verdict.failed(f"{where}: values from {mine['min']:.4g} to {mine['max']:.4g}, expected "
                                   "[0, 1]", figures=[_preprocess_figure(observation, reference)])
         difference = preprocess_agreement(mine["pixels"], theirs["pixels"])
@@ -227,12 +255,12 @@ def check_preprocess(observation, reference) -> Verdict:
                               figures=[_preprocess_figure(observation, reference)])
     if not float32:
         return Verdict(0.5, f"the images are {observation['cases'][0]['dtype']}; the hub model takes float32")
-    return Verdict.passed(f"{len(SAMPLES)} photographs of different sizes resized to 299x299, in [0, 1], "
+    return Verdict.passed(f"{len(reference['cases'])} photographs of different sizes resized to 299x299, in [0, 1], "
                           f"float32, with a batch axis (mean difference at most {PREPROCESS_MEAN_BOUND})")
 
 
 def _cases_with_pixels(o) -> list:
-    return [case for case in o["cases"] if "pixels" in case]
+    return [case for case in o["cases"] if case["pixels"].size]
 
 
 def _looks_bgr(o, r) -> bool:
@@ -252,10 +280,15 @@ PREPROCESS_HINTS = (
     Hint("InceptionV3 on TF Hub takes pixels in [0, 1], not [-1, 1]: divide by 255 only",
          lambda o, r: min(case["min"] for case in o["cases"]) < -0.5),
     Hint("the images are RGB already: keep the channel order (no cv2.cvtColor)",
-         lambda o, r: len(_cases_with_pixels(o)) == len(SAMPLES) and _looks_bgr(o, r)),
+         lambda o, r: len(_cases_with_pixels(o)) == len(r["cases"]) and _looks_bgr(o, r)),
     Hint("cast to float32: the hub model's signature takes float32 images",
          lambda o, r: o["cases"][0]["dtype"] != "float32"),
 )
+
+
+def read_the_handle(observation) -> bool:
+    """The SavedModel folder at `handle` is among those the learner's function read."""
+    return "." in observation["reads"]
 
 
 def check_load_classifier(observation, reference) -> Verdict:
@@ -267,7 +300,7 @@ def check_load_classifier(observation, reference) -> Verdict:
     ok, reason = compare.check_array(mine, theirs, "the class probabilities", CLASSIFIER_TOLERANCE)
     if not ok:
         return Verdict.failed(reason + " on a batch of two photographs")
-    if not observation["read_the_handle"]:
+    if not read_the_handle(observation):
         return Verdict.failed("the classifier does not come from the SavedModel at `handle`: load it with "
                               "hub.load(handle)")
     return Verdict.passed(f"the SavedModel at `handle` loaded; softmax over its {CLASSES} logits matches "
@@ -276,7 +309,7 @@ def check_load_classifier(observation, reference) -> Verdict:
 
 LOAD_HINTS = (
     Hint("load the model with hub.load(handle), from the handle the grader passes",
-         lambda o, r: not o["read_the_handle"]),
+         lambda o, r: not read_the_handle(o)),
     Hint("the hub model returns logits: apply tf.nn.softmax to its outputs to get probabilities",
          lambda o, r: compare.check_array(o["outputs"], r["logits"], "", CLASSIFIER_TOLERANCE)[0]),
     Hint("softmax over the 1001 class scores of each image (axis=-1): each row sums to 1",
@@ -287,12 +320,12 @@ LOAD_HINTS = (
 def _map_figure(observation, reference) -> Figure:
     rows, captions = [], []
     for index, (mine, theirs) in enumerate(zip(observation["cases"], reference["cases"])):
-        yours = mine.get("map", np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32))
+        yours = mine["map"] if mine["map"].size else np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
         differs = np.abs(np.nan_to_num(yours.astype(np.float64)) - theirs["map"].astype(np.float64)) > MAP_LEVELS
-        rows.append([_thumbnail(_picture(index)), _thumbnail(_grey_levels(yours)),
+        rows.append([_thumbnail(_picture(theirs["sample"])), _thumbnail(_grey_levels(yours)),
                      _thumbnail(_grey_levels(theirs["map"])), _thumbnail(pictures.difference_rgb(differs))])
-        found = map_agreement(yours, theirs["map"]) if "map" in mine else None
-        captions.append([f"{_sample_name(index)}, class {SAMPLES[index][2]}",
+        found = map_agreement(yours, theirs["map"]) if mine["map"].size else None
+        captions.append([f"{_sample_name(theirs['sample'])}, class {theirs['sample'][2]}",
                          f"r={found.correlation:.3f}, {found.share_within:.1%} within {MAP_LEVELS}"
                          if found else "", "", ""])
     return Figure("saliency maps: the image, yours, the expected one and where they differ by more than "
@@ -305,8 +338,8 @@ def check_saliency(observation, reference) -> Verdict:
     figure = _map_figure(observation, reference)
     details, shapes_ok, uint8 = [], True, True
     for index, (mine, theirs) in enumerate(zip(observation["cases"], reference["cases"])):
-        where = f"{_sample_name(index)}, class {SAMPLES[index][2]}"
-        if "map" not in mine:
+        where = f"{_sample_name(theirs['sample'])}, class {theirs['sample'][2]}"
+        if not mine["map"].size:
             return Verdict.failed(f"{where}: the map has shape {compare.shape_text(mine['shape'])}, expected "
                                   f"{compare.shape_text(theirs['shape'])}", figures=[figure])
         found = map_agreement(mine["map"], theirs["map"])
@@ -324,19 +357,19 @@ def check_saliency(observation, reference) -> Verdict:
     if not uint8:
         return Verdict(0.5, f"the maps are right but are {observation['cases'][0]['dtype']}; cast them to uint8",
                        details=details, figures=[figure])
-    return Verdict.passed(f"all {len(SAMPLES)} maps match (correlation at least {maps.MIN_CORRELATION:g}, "
+    return Verdict.passed(f"all {len(reference['cases'])} maps match (correlation at least {maps.MIN_CORRELATION:g}, "
                           f"{maps.MIN_SHARE_WITHIN:.0%} of pixels within {MAP_LEVELS} grey levels)",
                           details=details, figures=[figure])
 
 
 def _maps_agree(o, r) -> bool:
-    return all("map" in mine and map_agreement(mine["map"], theirs["map"]).ok
+    return all(mine["map"].size and map_agreement(mine["map"], theirs["map"]).ok
                for mine, theirs in zip(o["cases"], r["cases"]))
 
 
 def _resembles(o, mistake: str) -> bool:
     """Every map the learner returned has the pattern of the map `mistake` makes."""
-    cases = [case for case in o["cases"] if "mistakes" in case]
+    cases = [case for case in o["cases"] if case["map"].size]
     return bool(cases) and all(maps.correlation(case["map"], case["mistakes"][mistake]) >= maps.MIN_CORRELATION
                                for case in cases)
 
@@ -344,7 +377,7 @@ def _resembles(o, mistake: str) -> bool:
 def _not_stretched(o) -> bool:
     """No map spans 0 to 255, as a min-max normalised one does."""
     return all(float(np.max(case["map"])) < 250 or float(np.min(case["map"])) > 5
-               for case in o["cases"] if "map" in case)
+               for case in o["cases"] if case["map"].size)
 
 
 SALIENCY_HINTS = (

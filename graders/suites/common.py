@@ -201,14 +201,20 @@ def layer_check(what: str, caption: str, name: str | None = None):
     return check
 
 
+# Both keys are always there (the shape guard requires the reference's keys): a model that is
+# not compiled has neither a loss value nor an error.
+NOT_EVALUATED = {"loss_value": None, "loss_error": None}
+
+
 def evaluated_loss(model, inputs, targets) -> dict:
     """The compiled loss on one batch, or the first line of the error a loss that does not fit
     the targets raises."""
     try:
         values = model.evaluate(inputs, targets, batch_size=len(inputs), verbose=0, return_dict=True)
-        return {"loss_value": float(values["loss"])}
+        return {"loss_value": float(values["loss"]), "loss_error": None}
     except Exception as error:  # noqa: BLE001 - the learner's loss, whatever it raises
-        return {"loss_error": f"{type(error).__name__}: {str(error).strip().splitlines()[0][:200]}"}
+        return {"loss_value": None,
+                "loss_error": f"{type(error).__name__}: {str(error).strip().splitlines()[0][:200]}"}
 
 
 def dense_units(observation) -> list:
@@ -311,7 +317,7 @@ def compile_problems(observation, reference, batch: str, metrics: bool = True) -
     value on `batch`, so any spelling of the right loss passes), the optimizer and its learning
     rate, and (with `metrics`) an accuracy metric."""
     problems = []
-    if "loss_error" in observation:
+    if observation["loss_error"] is not None:
         problems.append(f"evaluating the compiled model on {batch} fails: {observation['loss_error']}")
     else:
         ok, reason = compare.check_close(observation["loss_value"], reference["loss_value"],
