@@ -192,6 +192,8 @@ def test_dask_cluster_grades_like_a_local_run(dask_cluster, tmp_path):
             folder = tmp_path / out / "learners" / name
             assert {p.name for p in folder.iterdir()} == {"record.json", "report.html", "results.json"}
         assert json.loads((tmp_path / out / "run.json").read_text())["seed"] == "11"
+        official = json.loads((tmp_path / out / "learners" / "ada" / "results.json").read_text())["extra_data"]
+        assert official["official"] is True and official["grading"].startswith("graded by cvgrade batch")
         assert "<svg" in (tmp_path / out / "summary.html").read_text()
 
 

@@ -6,6 +6,7 @@ import json
 import shutil
 import re
 
+from graders.engine import render
 from grading_helpers import ROOT, run_grader_json, run_pytest
 
 EXERCISES = ["conv_block", "FCN8", "fcn8_decoder", "compile_model", "class_wise_metrics", "trained_model"]
@@ -42,6 +43,9 @@ def test_gradescope_document_shape(tmp_path):
     assert set(document) >= {"score", "tests"}
     (test,) = document["tests"]
     assert set(test) >= {"name", "score", "max_score", "output", "visibility"}
+    # The learner-side path says what it does not protect, in the document and in its output.
+    assert document["extra_data"] == {"official": False, "grading": render.LEARNER_SIDE}
+    assert document["output"].startswith("feedback, not an official grade")
     json.dumps(document)
 
 

@@ -108,7 +108,7 @@ def write_learner(out: Path, record: LearnerRecord, digest: str, run_info: dict)
     render.write_learner_report(folder / "report.html", record, run_info)
     results = [record.result] if record.result else []
     if results:
-        render.write_gradescope(folder / "results.json", results)
+        render.write_gradescope(folder / "results.json", results, render.batch_grading(run_info))
     else:
         atomic_write_text(folder / "results.json", json.dumps(
             {"score": 0, "output": f"not graded: {record.reason}", "tests": []}, indent=2))
