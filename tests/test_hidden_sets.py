@@ -84,9 +84,10 @@ def true_digest(suite: str) -> str:
     return _attack_namespace()["label_digest"](hidden_labels(suite))
 
 
-def test_the_attack_would_see_the_labels_when_they_can_be_had():
+def test_the_attack_would_see_the_labels_when_they_can_be_had(tmp_path, monkeypatch):
     """With the hidden file readable (the trusted side's view) the attack reports the true labels:
     the tests below fail for the right reason when a hidden set becomes rebuildable."""
+    monkeypatch.chdir(tmp_path)  # write_pictures("hidden") writes a folder named hidden here
     attack = _attack_namespace()
     for suite, module in SUITES.items():
         labels = hidden_labels(suite)
