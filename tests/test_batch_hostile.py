@@ -92,6 +92,8 @@ EXPECTED: dict[str, tuple[str, dict | None]] = {
     "plant_modules_in_shared_tmp": ("graded", HONEST),
     "lone_surrogate_in_metrics": ("graded (with errors)", honest(class_wise_metrics=0)),
     "victim_imports_colab_modules": ("graded", HONEST),
+    "capture_reference_conv_block": ("graded (with errors)", {**ZERO, "FCN8": 15}),
+    "rebuild_hidden_set": ("graded", HONEST),
     "non_utf8": ("graded (with errors)", ZERO),
     "empty_py": ("graded", ZERO),
     "empty_folder": ("refused", None),
@@ -356,6 +358,72 @@ def test_the_next_learner_finds_nothing_of_the_previous_one(hostile):
     """Whichever station graded the planter, the victim's imports find no planted module."""
     problems = hostile.load_problems("victim_imports_colab_modules")
     assert all("cannot be imported here" in p for p in problems), problems  # and no planted file seen
+
+
+def conv_block_lines() -> list[str]:
+    """The non-trivial lines of the reference conv_block's body: no comment, no docstring, no
+    line shorter than 12 characters (`x = input`)."""
+    import ast
+
+    source = (ROOT / "solutions" / "c3w3_segmentation.py").read_text()
+    (node,) = [n for n in ast.parse(source).body if getattr(n, "name", "") == "conv_block"]
+    lines = source.splitlines()[node.body[1].lineno - 1:node.end_lineno]  # after the docstring
+    return [line.strip() for line in lines if len(line.strip()) >= 12 and not line.strip().startswith("#")]
+
+
+def _readings(data: bytes) -> list[str]:
+    """A file's text as written, with HTML entities and JSON escapes undone, spacing collapsed."""
+    import html
+
+    text = data.decode("utf-8", errors="replace")
+    readings = [text, html.unescape(text), text.replace('\\"', '"'), html.unescape(text).replace('\\"', '"')]
+    return readings + [re.sub(r"\s+", "", r) for r in readings]
+
+
+def test_no_line_of_the_reference_conv_block_reaches_any_output(hostile):
+    """The FCN8 of capture_reference_conv_block tried every route to the stand-in's source and
+    wrote what it got into notes, layer names, an error message and its last printed lines."""
+    lines = conv_block_lines()
+    assert len(lines) >= 4, lines
+    files = [path for path in hostile.out.rglob("*") if path.is_file()]
+    assert any(path.name == "report.html" for path in files) and (hostile.out / "gradebook.csv") in files
+    for path in files:
+        for reading in _readings(path.read_bytes()):
+            for line in lines:
+                assert line not in reading and re.sub(r"\s+", "", line) not in reading, (path, line)
+    learner = hostile.record("capture_reference_conv_block")["result"]["exercises"]
+    notes = " ".join(note for e in learner for note in e["notes"])
+    assert "LOAD_" in notes or "withheld" in notes, notes[:2000]  # the attack ran and reported
+    feedback = hostile.feedback("capture_reference_conv_block")
+    assert "raised RuntimeError" in feedback["fcn8_decoder"], feedback["fcn8_decoder"]
+    assert "exit code 3" in feedback["compile_model"], feedback["compile_model"]
+
+
+def untrained_score(folder: Path) -> str:
+    """The mean digit IoU x100 of the corpus' untrained model on the hidden set, computed here
+    and written as the feedback writes it."""
+    import keras
+    import numpy as np
+
+    from graders.data import m2nist
+    from graders.suites import c3w3
+
+    model = keras.models.load_model(corpus.untrained_model(folder / "untrained.keras"))
+    images, labels = m2nist.load_split("hidden")
+    predictions = np.asarray(model.predict(c3w3._preprocess(images), batch_size=50, verbose=0)).argmax(-1)
+    iou, _ = c3w3.class_wise_scores(labels, predictions.astype(np.uint8))
+    return f"{iou[:10].mean() * 100:.1f}"
+
+
+def test_a_rebuilt_hidden_set_earns_nothing(hostile, tmp_path):
+    """The learner's code rebuilt the hidden set by every public route and patched Keras to
+    predict it; its untrained model scores exactly what that model scores on the hidden set."""
+    problems = " | ".join(hostile.load_problems("rebuild_hidden_set"))
+    assert "rebuilt " in problems and "build_split: ValueError" in problems, problems
+    said = hostile.feedback("rebuild_hidden_set")["trained_model"]
+    measured = re.search(r"mean IoU of the 10 digit classes on 500 hidden images is ([0-9.]+)", said)
+    assert measured, said
+    assert measured.group(1) == untrained_score(tmp_path), said
 
 
 def test_non_utf8_and_empty_submissions_say_why(hostile):

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graders.engine.loading import load_submission
-from graders.engine.references import reference_source
+from graders.engine.references import reference_code
 from graders.engine.registry import assignment
 from graders.engine.session import WorkerSession
 from graders.suites.c3w4_l4 import CLASSES, CONVOLUTIONS, IMAGE_SHAPE
@@ -42,7 +42,7 @@ def test_every_heat_map_has_the_image_size_and_lies_in_zero_one(worker, drawn):
     stand_ins = suite.exercise("grad_cam").stand_ins  # grad_cam calls the reference gradient_model
     observation = worker.probe("grad_cam", {"images": [picture for picture, _ in drawn],
                                             "layers": [layer for _, layer in drawn]},
-                               reference_source(suite, stand_ins), ("grad_cam",), stand_ins)
+                               reference_code(suite, stand_ins), ("grad_cam",), stand_ins)
     assert observation["status"] == "ok", observation
     for case in observation["cases"]:
         heat = np.asarray(case["maps"])

