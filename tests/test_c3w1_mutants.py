@@ -117,3 +117,43 @@ def test_mutant_loses_points_on_its_exercise_only_with_its_hint(tmp_path, exerci
 def test_every_exercise_has_at_least_three_mutants():
     counts = {e: sum(1 for m in MUTANTS if m.values[0] == e) for e in EXERCISES}
     assert all(count >= 3 for count in counts.values()), counts
+
+
+# --- What is not the learner's mistake costs nothing ------------------------------------------------
+# Names NumPy 2 removed are given back with a note (graders/engine/drift.py).
+DRIFT = [
+    pytest.param("compute_steps", ((STEPS, STEPS.replace("math.ceil", "np.math.ceil")),
+                                   (VALIDATION_STEPS, VALIDATION_STEPS.replace("math.ceil", "np.math.ceil"))),
+                 "`np.math.ceil` was removed in NumPy 2; accepted, but use `math.ceil`", id="np-math-ceil"),
+    pytest.param("compute_steps", ((STEPS, "int(np.ceil(np.float(length_of_training_dataset) / batch_size))"),),
+                 "`np.float` was removed in NumPy 2; accepted, but use `float`", id="np-float"),
+    pytest.param("intersection_over_union",
+                 (("pred_area = (pred_xmax - pred_xmin) * (pred_ymax - pred_ymin)",
+                   "pred_area = np.product(np.hstack([pred_xmax - pred_xmin, pred_ymax - pred_ymin]), "
+                   "axis=1, keepdims=True)"),),
+                 "`np.product` was removed in NumPy 2; accepted, but use `np.prod`", id="np-product"),
+]
+
+
+@pytest.mark.parametrize("exercise, edits, note", DRIFT)
+def test_names_numpy_2_removed_cost_nothing_and_leave_a_note(tmp_path, exercise, edits, note):
+    code = solution_source(MODULE)
+    for old, new in edits:
+        code = mutate(code, old, new)
+    result = grade(write_submission(tmp_path, code, MODULE), "c3w1", exercises=[exercise])
+    (graded,) = result.exercises
+    assert graded.points == graded.max_points, graded.output_text()
+    assert note in graded.notes, graded.notes
+
+
+def test_a_tensorflow_addons_stand_in_does_not_pass_for_the_prescribed_sgd(tmp_path):
+    """C3W1 prescribes SGD(momentum=0.9): Addons' SGDW, replaced here by a stand-in built on Keras'
+    SGD, is graded as what it is, not as that SGD."""
+    code = mutate(solution_source(MODULE), "import math\n", "import math\n\nimport tensorflow_addons as tfa\n")
+    code = mutate(code, OPTIMIZER, "model.compile(optimizer=tfa.optimizers.SGDW(weight_decay=1e-4, momentum=0.9)")
+    result = grade(write_submission(tmp_path, code, MODULE), "c3w1", exercises=["define_and_compile_model"])
+    (graded,) = result.exercises
+    assert graded.points == 5, graded.output_text()
+    assert "tensorflow_addons.optimizers.SGDW, expected SGD" in graded.output_text(), graded.output_text()
+    assert any("stand-in" in note for note in graded.notes), graded.notes
+    assert not result.load_problems, result.load_problems

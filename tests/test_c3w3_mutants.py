@@ -178,3 +178,44 @@ def test_alternative_correct_solution_gets_full_marks(tmp_path, name):
         assert any("alpha" in n for n in notes["conv_block"]), notes
     else:
         assert not any(notes.values()), notes
+
+
+# --- Library drift costs nothing: the optimizer of Ex4 is the learner's choice -----------------------
+COMPILE = "optimizer=tf.keras.optimizers.Adam(learning_rate=1e-3)"
+ADDONS_IMPORT = ("import tensorflow as tf\n", "import tensorflow as tf\nimport tensorflow_addons as tfa\n")
+DRIFT = [
+    pytest.param("compile_model", (ADDONS_IMPORT, (COMPILE, "optimizer=tfa.optimizers.RectifiedAdam(learning_rate=1e-3)")),
+                 "`tfa.optimizers.RectifiedAdam` was replaced by a stand-in", id="tfa-rectified-adam"),
+    pytest.param("compile_model", (ADDONS_IMPORT, (COMPILE, "optimizer=tfa.optimizers.Lookahead("
+                                                   "tfa.optimizers.RectifiedAdam(1e-3), sync_period=6)")),
+                 "`tfa.optimizers.Lookahead` was replaced by a stand-in", id="tfa-lookahead"),
+    pytest.param("class_wise_metrics", (("class_wise_iou.append(intersection /",
+                                         "class_wise_iou.append(np.float(intersection) /"),
+                                        ("import tensorflow as tf\n", "import numpy as np\nimport tensorflow as tf\n")),
+                 "`np.float` was removed in NumPy 2; accepted, but use `float`", id="np-float"),
+]
+
+
+@pytest.mark.parametrize("exercise, edits, note", DRIFT)
+def test_library_drift_costs_nothing_and_leaves_a_note(tmp_path, exercise, edits, note):
+    code = solution_source()
+    for old, new in edits:
+        code = mutate(code, old, new)
+    result = grade(write_submission(tmp_path / "submission", code), exercises=[exercise])
+    assert not result.load_problems, result.load_problems
+    (graded,) = result.exercises
+    assert graded.points == graded.max_points and graded.status == "passed", graded.output_text()
+    assert any(note in n for n in graded.notes), graded.notes
+    if exercise == "compile_model":
+        assert "replaced by a stand-in, so the loss and metrics were graded" in graded.feedback, graded.feedback
+
+
+def test_the_addons_stand_in_still_needs_a_loss_that_fits(tmp_path):
+    """The stand-in excuses the optimizer only: a wrong loss beside it still costs the exercise."""
+    code = mutate(solution_source(), *ADDONS_IMPORT)
+    code = mutate(code, COMPILE, "optimizer=tfa.optimizers.RectifiedAdam(learning_rate=1e-3)")
+    code = mutate(code, LOSS, 'loss="sparse_categorical_crossentropy"')
+    result = grade(write_submission(tmp_path / "submission", code), exercises=["compile_model"])
+    (graded,) = result.exercises
+    assert graded.points == 0, graded.output_text()
+    assert "sparse_categorical_crossentropy expects class numbers" in graded.feedback, graded.feedback

@@ -105,3 +105,23 @@ def test_front_end_writes_gradescope_json_for_the_notebook(tmp_path):
     assert document["score"] == 70
     assert document["visibility"] == "visible"
     assert "`tensorflow_datasets` cannot be imported here" in document["output"]
+
+
+def test_a_tensorflow_addons_optimizer_in_the_compile_cell_costs_nothing(tmp_path):
+    """C3W3's optimizer is the learner's choice; published notebooks install tensorflow_addons and
+    compile with RectifiedAdam inside Lookahead, which the grader replaces by a stand-in."""
+    notebook = nbformat.read(str(NOTEBOOK), as_version=4)
+    optimizer = "sgd = tf.keras.optimizers.SGD(lr=1E-2, momentum=0.9, nesterov=True)"
+    assert sum(cell.source.count(optimizer) for cell in notebook.cells) == 1
+    for cell in notebook.cells:
+        cell.source = cell.source.replace(optimizer, "import tensorflow_addons as tfa\nsgd = tfa.optimizers."
+                                          "Lookahead(tfa.optimizers.RectifiedAdam(learning_rate=1e-3))")
+    changed = tmp_path / "C3W3_Assignment.ipynb"
+    nbformat.write(notebook, str(changed))
+
+    result = grade(changed, exercises=["compile_model"])
+    assert scores(result) == {"compile_model": 10}, feedback(result)
+    said = feedback(result)["compile_model"]
+    assert "replaced by a stand-in, so the loss and metrics were graded" in said
+    assert "`tfa.optimizers.Lookahead` was replaced by a stand-in" in said
+    assert not any("tensorflow_addons" in p for p in result.load_problems), result.load_problems

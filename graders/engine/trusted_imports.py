@@ -19,7 +19,9 @@ import sysconfig
 
 from .paths import ROOT
 
-KERAS_IMPORTS_BY_NAME = {"keras_hub", "keras_cv", "keras_nlp"}  # packages a layer's config may name
+# Packages a layer's config may name. None is installed; tensorflow_addons exists in a worker only
+# as the stand-in for its optimizers (addons.py), which a model file must not reach either.
+KERAS_IMPORTS_BY_NAME = {"keras_hub", "keras_cv", "keras_nlp", "tensorflow_addons"}
 
 
 def environment_folders() -> tuple[str, ...]:

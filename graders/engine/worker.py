@@ -129,17 +129,20 @@ def run_probe(exercise, submission: Submission, params: dict, notes: list[str]) 
 
 
 def prepare() -> list[str]:
-    """Everything a worker needs before learner code: TensorFlow, the Keras 2 shims, the
-    no-download pretrained networks, the suites.
+    """Everything a worker needs before learner code: TensorFlow, the shims that accept library
+    drift with a note (Keras 2 spellings, names NumPy 2 removed, a stand-in for
+    tensorflow_addons' optimizers), the no-download pretrained networks, the suites.
     A fork server runs this once; each child it forks starts from here."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow  # noqa: F401  (imported before any learner code runs)
 
-    from . import keras2, pretrained
+    from . import addons, drift, keras2, pretrained
     from .registry import all_assignments
 
     notes: list[str] = []
     keras2.install(notes)
+    drift.install(notes)
+    addons.install(notes)
     pretrained.install(notes)
     all_assignments()
     return notes
