@@ -83,6 +83,10 @@ MUTANTS = [
     _mutant("compute_steps", ((STEPS, "length_of_training_dataset // batch_size"),
                               (VALIDATION_STEPS, "length_of_validation_dataset // batch_size")),
             "floor division drops the last", id="steps-floor"),
+    # The course notebook gives the validation_steps line (it rounds up): a learner's floor division
+    # shows in steps_per_epoch alone, and must still get its hint.
+    _mutant("compute_steps", (STEPS, "length_of_training_dataset // batch_size"),
+            "floor division drops the last", id="steps-floor-training-only"),
     _mutant("compute_steps", ("return steps_per_epoch, validation_steps", "return validation_steps, steps_per_epoch"),
             "in that order", id="steps-swapped"),
     _mutant("compute_steps", (VALIDATION_STEPS, "length_of_validation_dataset // batch_size + 1"),
@@ -120,7 +124,8 @@ def test_every_exercise_has_at_least_three_mutants():
 
 
 # --- What is not the learner's mistake costs nothing ------------------------------------------------
-# Names NumPy 2 removed are given back with a note (graders/engine/drift.py).
+# Names NumPy 2 removed are given back with a note (graders/engine/drift.py); the older course
+# version of intersection_over_union (smoothing_factor = 1), which the course supplied, passes.
 DRIFT = [
     pytest.param("compute_steps", ((STEPS, STEPS.replace("math.ceil", "np.math.ceil")),
                                    (VALIDATION_STEPS, VALIDATION_STEPS.replace("math.ceil", "np.math.ceil"))),
@@ -144,6 +149,24 @@ def test_names_numpy_2_removed_cost_nothing_and_leave_a_note(tmp_path, exercise,
     (graded,) = result.exercises
     assert graded.points == graded.max_points, graded.output_text()
     assert note in graded.notes, graded.notes
+
+
+def test_the_older_course_iou_with_smoothing_1_costs_nothing(tmp_path):
+    code = mutate(solution_source(MODULE), "smoothing_factor = 1e-10", "smoothing_factor = 1")
+    result = grade(write_submission(tmp_path, code, MODULE), "c3w1", exercises=["intersection_over_union"])
+    (graded,) = result.exercises
+    assert graded.points == graded.max_points and graded.status == "passed", graded.output_text()
+    assert "the course's older version (smoothing_factor = 1)" in graded.feedback, graded.feedback
+
+
+def test_a_wrong_iou_still_loses_points_beside_the_course_versions(tmp_path):
+    """The older version's smoothing does not excuse a real mistake (no clipping of the overlap)."""
+    code = mutate(solution_source(MODULE), "smoothing_factor = 1e-10", "smoothing_factor = 1")
+    code = mutate(code, OVERLAP_WIDTH, OVERLAP_WIDTH.replace("np.maximum(np.minimum", "(np.minimum").replace(", 0)", ")"))
+    result = grade(write_submission(tmp_path, code, MODULE), "c3w1", exercises=["intersection_over_union"])
+    (graded,) = result.exercises
+    assert graded.points == 0, graded.output_text()
+    assert "supplies this code; yours behaves like none" in graded.output_text(), graded.output_text()
 
 
 def test_a_tensorflow_addons_stand_in_does_not_pass_for_the_prescribed_sgd(tmp_path):

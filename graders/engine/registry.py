@@ -58,6 +58,28 @@ class Hint:
 
 
 @dataclass(frozen=True)
+class CourseVersion:
+    """One earlier version of code the course supplies, as the trusted side can judge it:
+    `expected` turns the reference observation (the solution's answers on the probe's inputs)
+    into what this version's code gives on the same inputs."""
+
+    label: str  # how feedback names it, e.g. "older version (smoothing_factor = 1)"
+    expected: Callable[[Observation], Observation]
+
+
+@dataclass(frozen=True)
+class CourseGiven:
+    """The course's notebook supplies this code; the learner did not write it.
+
+    A learner who kept it must not lose points for it, whichever version of the course they
+    had. The exercise is still graded (here the learner may write it, and a changed copy can
+    be wrong), but an observation that matches any listed version of the course's code
+    passes: the check is asked again against each version's expected observation."""
+
+    versions: tuple[CourseVersion, ...] = ()  # earlier versions; the reference is the current one
+
+
+@dataclass(frozen=True)
 class Exercise:
     id: str
     title: str
@@ -78,6 +100,8 @@ class Exercise:
     # For an exercise judged without a reference: an observation of the right shape (example
     # values), which every observation is held against before the check (see conformance.py).
     observation_shape: Callable[[], Observation] | None = None
+    # Code the course supplies (and its versions): see CourseGiven. None: the learner writes it.
+    course_given: CourseGiven | None = None
 
     def probe_params(self, seed: int | None = None) -> dict:
         params = dict(self.params)

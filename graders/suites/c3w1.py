@@ -13,13 +13,14 @@ import numpy as np
 
 from graders.engine import compare
 from graders.engine.modelprobe import shape_of
-from graders.engine.registry import Assignment, Exercise, Figure, Hint, Verdict
+from graders.engine.registry import Assignment, CourseGiven, CourseVersion, Exercise, Figure, Hint, Verdict
 from graders.engine.source import TopLevelStep
 from graders.suites import common
 
 IMAGE_SHAPE = (224, 224, 3)
 FEATURE_SHAPE = (7, 7, 1280)
 SMOOTHING = 1e-10  # the course's smoothing factor in intersection_over_union
+OLD_SMOOTHING = 1  # the same in an older version of the course notebook
 IOU_THRESHOLD = 0.5  # a predicted box counts as right from this IoU with the true box, as the course graded
 PASS_SHARE = 0.5  # full points when at least this share of hidden boxes is right
 MODEL_FILES = ("birds.keras", "birds.h5", "c3w1_model.keras", "c3w1_model.h5", "model.keras", "model.h5")
@@ -228,7 +229,9 @@ def check_compute_steps(observation, reference) -> Verdict:
 
 
 def _floors(o) -> bool:
-    return all(r == [t // b, v // b] for (t, v, b), r in zip(o["cases"], o["results"]))
+    """steps_per_epoch is floor division in every case. Only that one: the course notebook gives
+    the validation_steps code (which rounds up), so a learner's floor shows there alone."""
+    return all(r[0] == t // b for (t, v, b), r in zip(o["cases"], o["results"]))
 
 
 STEPS_HINTS = (
@@ -304,6 +307,35 @@ def _matches_with_columns_swapped(o) -> bool:
     swap = [1, 0, 3, 2]
     return any(mine.shape == (len(pred),) and np.allclose(mine, box_iou(a, b, SMOOTHING), atol=1e-6)
                for a, b in ((pred, true[:, swap]), (pred[:, swap], true)))
+
+
+def course_iou(pred: np.ndarray, true: np.ndarray, smoothing: float) -> np.ndarray:
+    """What the course's intersection_over_union returns, (N, 1), for a given smoothing factor:
+    the overlap clipped at 0, (overlap + s) / (union + s)."""
+    pred, true = np.asarray(pred, dtype=np.float64), np.asarray(true, dtype=np.float64)
+    width = np.maximum(np.minimum(pred[:, 2], true[:, 2]) - np.maximum(pred[:, 0], true[:, 0]), 0)
+    height = np.maximum(np.minimum(pred[:, 3], true[:, 3]) - np.maximum(pred[:, 1], true[:, 1]), 0)
+    overlap = width * height
+    union = ((pred[:, 2] - pred[:, 0]) * (pred[:, 3] - pred[:, 1])
+             + (true[:, 2] - true[:, 0]) * (true[:, 3] - true[:, 1]) - overlap)
+    return ((overlap + smoothing) / (union + smoothing))[:, None]
+
+
+def _iou_with_smoothing(smoothing: float):
+    def expected(reference):
+        values = course_iou(reference["pred"], reference["true"], smoothing)
+        return {**reference, "iou": values.reshape(np.shape(reference["iou"]))}
+
+    return expected
+
+
+# The course supplies intersection_over_union (the notebook has no code for the learner to write
+# in it), and an older version of the notebook sets smoothing_factor = 1 instead of 1e-10. We grade
+# it rather than leave it out because this project's exercises/ asks for it (its feedback on
+# clipping, smoothing and the order of coordinates teaches), and accept every course version as
+# it is: a learner who kept the code the course gave loses nothing, whichever version it was.
+IOU_COURSE = CourseGiven(versions=(
+    CourseVersion(f"older version (smoothing_factor = {OLD_SMOOTHING})", _iou_with_smoothing(OLD_SMOOTHING)),))
 
 
 IOU_HINTS = (
@@ -427,7 +459,7 @@ ASSIGNMENT = Assignment(
         Exercise("compute_steps", "Ex6 steps per epoch", 10, probe_compute_steps, check_compute_steps,
                  STEPS_HINTS, functions=("compute_steps",)),
         Exercise("intersection_over_union", "Ex7 intersection_over_union", 10, probe_iou, check_iou,
-                 IOU_HINTS, functions=("intersection_over_union",)),
+                 IOU_HINTS, functions=("intersection_over_union",), course_given=IOU_COURSE),
         Exercise("trained_model", "Trained model on the hidden set", 30, probe_trained_model,
                  check_trained_model, subject="the trained model", uses_reference=False,
                  observation_shape=lambda: {"boxes": np.zeros((0, 4)), "params": 0},

@@ -11,7 +11,7 @@ import functools
 import numpy as np
 
 from graders.engine import compare
-from graders.engine.registry import Assignment, Exercise, Figure, Hint, Verdict
+from graders.engine.registry import Assignment, CourseGiven, Exercise, Figure, Hint, Verdict
 from graders.suites import common
 from graders.engine.source import TopLevelStep
 
@@ -486,7 +486,9 @@ ASSIGNMENT = Assignment(
         Exercise("compile_model", "Ex4 compile the model", 10, probe_compile, check_compile,
                  COMPILE_HINTS, functions=("compile_model",)),
         Exercise("class_wise_metrics", "Ex5 class_wise_metrics", 10, probe_class_wise_metrics,
-                 check_class_wise_metrics, CLASS_WISE_HINTS, functions=("class_wise_metrics",)),
+                 check_class_wise_metrics, CLASS_WISE_HINTS, functions=("class_wise_metrics",),
+                 # Supplied by the course; one version is known, and the reference behaves as it does.
+                 course_given=CourseGiven()),
         Exercise("trained_model", "Trained model on the hidden set", 30, probe_trained_model,
                  check_trained_model, subject="the trained model", uses_reference=False,
                  observation_shape=lambda: {"predictions": np.zeros((0, 64, 84), np.uint8), "params": 0},
