@@ -59,9 +59,25 @@ class BatchOptions:
     seed: int | None = None  # None: a secret seed drawn for this run
 
 
+def _importable_solutions() -> list[Path]:
+    """Every folder an import finder of this interpreter would take `solutions` from, besides
+    ROOT's: an editable install made from another checkout maps the package to that checkout."""
+    import sys
+
+    found = []
+    for finder in sys.meta_path:
+        try:
+            spec = finder.find_spec("solutions", None)
+        except Exception:  # noqa: BLE001 - a finder that cannot answer finds nothing
+            continue
+        if spec is not None:
+            found += [Path(p).resolve() for p in spec.submodule_search_locations or []]
+    return found
+
+
 def hidden_paths_on_this_machine(extra: list[Path]) -> list[Path]:
     """What learner code must not see: answers, hidden sets, and the `extra` folders."""
-    paths = [ROOT / name for name in UNCOVERED]
+    paths = [ROOT / name for name in UNCOVERED] + _importable_solutions()
     paths += [ROOT / p for a in all_assignments() for p in a.hidden_data]
     return paths + [p.resolve() for p in extra]
 
