@@ -5,7 +5,8 @@ is mostly the reference solution, or the stubs, with one hostile addition each: 
 answers, patching the grader, forging results, faking scores on stdout, replaying the public
 reference observations, exiting, hanging, fork bombs, memory hogs, the network, writing
 outside, shell lines in a notebook, bad zips, a Lambda model, pickles and crafted bytes in the
-reply pipe, modules planted for the next learner. Every learner must get exactly the points
+reply pipe, modules planted for the next learner, SysV shared memory, files in /dev/shm, busy
+threads. Every learner must get exactly the points
 of their honest exercises, the hostile one 0, and no learner may change anyone else's grade,
 the repository, the host or the run.
 """
@@ -99,6 +100,11 @@ EXPECTED: dict[str, tuple[str, dict | None]] = {
     "empty_folder": ("refused", None),
     "empty_zip": ("refused", None),
     "zero_byte_zip": ("refused", None),
+    "sysv_memory_in_decoder": ("graded (with errors)", honest(fcn8_decoder=0)),
+    "sysv_objects_left_before_me": ("graded", HONEST),
+    "dev_shm_hog_in_conv_block": ("graded (with errors)", honest(conv_block=0)),
+    "busy_threads_in_compile": ("graded (with errors)", honest(compile_model=0)),
+    "aa_honest_first": ("graded", HONEST),
     "honest_plain": ("graded", HONEST),
     "zz_honest_folder_last": ("graded", HONEST),
 }
@@ -278,6 +284,31 @@ def test_hangs_bombs_and_hogs_are_stopped(hostile):
         assert hostile.record(learner)["seconds"] < 6 * TIME_LIMIT
 
 
+def test_memory_outside_the_worker_is_charged_to_it(hostile):
+    """SysV segments no process maps and files in /dev/shm are memory too: each stops its exercise
+    with where the memory was, and nothing of it is there for the learner graded next."""
+    decoder = hostile.feedback("sysv_memory_in_decoder")["fcn8_decoder"]
+    assert re.search(r"1500 MiB memory limit \(\d+ MiB resident, \d+ MiB in SysV shared memory", decoder), decoder
+    conv_block = hostile.feedback("dev_shm_hog_in_conv_block")["conv_block"]
+    assert re.search(r"1500 MiB memory limit \(\d+ MiB resident, \d+ MiB in /dev/shm\)", conv_block), conv_block
+    assert hostile.load_problems("sysv_objects_left_before_me") == []
+
+
+def test_busy_threads_cost_their_exercise_only(hostile):
+    """64 spinning threads are stopped by the exercise's CPU time (one core's worth of its time
+    limit) or, on a machine too busy to give them that, by its time limit."""
+    feedback = hostile.feedback("busy_threads_in_compile")["compile_model"]
+    assert "of CPU time" in feedback or f"longer than the {TIME_LIMIT} s limit" in feedback, feedback
+    assert hostile.record("busy_threads_in_compile")["seconds"] < 6 * TIME_LIMIT
+
+
+def test_the_run_says_which_sandbox_graded(hostile):
+    ran = json.loads((hostile.out / "run.json").read_text())["sandbox"]
+    assert ran.startswith("bubblewrap (on: network, filesystem, answers, environment") and "ipc, tmpfs" in ran
+    assert hostile.completed.stdout.strip().splitlines()[-1].endswith(f"sandbox: {ran}")
+    assert f"<td>{ran}</td>" in (hostile.out / "summary.html").read_text()
+
+
 def test_the_network_is_unreachable(hostile):
     problems = hostile.load_problems("network_at_import")
     assert len(problems) == 2 and all(" raised " in p for p in problems), problems
@@ -436,11 +467,12 @@ def test_non_utf8_and_empty_submissions_say_why(hostile):
 
 
 def test_honest_learners_graded_after_the_hostile_ones_are_untouched(hostile):
-    for learner in ("honest_plain", "zz_honest_folder_last"):
+    for learner in ("aa_honest_first", "honest_plain", "zz_honest_folder_last"):
         assert hostile.load_problems(learner) == []
         statuses = {e["exercise"]: e["status"] for e in hostile.record(learner)["result"]["exercises"]}
         assert statuses == {**dict.fromkeys(EXERCISES[:5], "passed"), "trained_model": "failed"}
     order = sorted(EXPECTED)
+    assert order[0] == "aa_honest_first"
     assert order.index("honest_plain") > order.index("fork_bomb_in_metrics")
     assert order[-1] == "zz_honest_folder_last"
 

@@ -10,7 +10,7 @@ import types
 from pathlib import Path
 
 import pytest
-from grading_helpers import SOLUTIONS, mutate, solution_source, write_submission
+from grading_helpers import ROOT, SOLUTIONS, mutate, solution_source, write_submission
 
 from graders.engine.grading import Grader
 from graders.engine.references import reference_code, solution_lines
@@ -96,7 +96,9 @@ def _capturing_submission(tmp_path, through_solutions_folder: bool) -> Path:
     snippet = SNIPPET.read_text()
     if not through_solutions_folder:  # the folder route aside: what the worker itself holds
         snippet = mutate(snippet, '    _grab("solutions folder",', '    0 and _grab("solutions folder",')
-    return write_submission(tmp_path, solution_source() + "\n\n" + snippet)
+    # On the stubs, as in the hostile corpus: the learner's own module holds no solution text, so
+    # whatever solution line the snippet finds came from the grader.
+    return write_submission(tmp_path, (ROOT / "exercises" / "c3w3_segmentation.py").read_text() + "\n\n" + snippet)
 
 
 def test_the_worker_never_holds_the_reference_source(tmp_path):

@@ -60,7 +60,7 @@ def grade_on_worker(assignment_id: str, learner: str, files: dict[str, bytes], r
             entry = Entry(learner, (Path(folder) / "files",), "folder")
             record = station.grade(entry, assignment, references, seed)
         return {**record_to_dict(record), "worker": os.uname().nodename,
-                "protections": station.sandbox.report()}
+                "protections": station.sandbox.report(), "sandbox": station.sandbox.describe()}
     finally:
         _STATIONS.put(station)
 
@@ -97,7 +97,8 @@ class DaskExecutor:
                 staged = stage(entry, batch.assignment, self.workdir / f"{index}")
             except IntakeError as error:
                 record = LearnerRecord(entry.learner, None, "refused", str(error))
-                info = info or batch.record_run(["(not known yet: no learner reached a worker)"])
+                info = info or batch.record_run(["(not known yet: no learner reached a worker)"],
+                                                "not known yet: no learner reached a Dask worker")
                 batch.finished(entry, digest, record, info)
                 continue
             future = self.client.submit(
@@ -109,7 +110,8 @@ class DaskExecutor:
             entry, digest = futures[future]
             data = future.result()
             if info is None or info.get("protection 1", "").startswith("(not known"):
-                info = batch.record_run([f"{line} (on {data['worker']})" for line in data["protections"]])
+                info = batch.record_run([f"{line} (on {data['worker']})" for line in data["protections"]],
+                                        f"{data.get('sandbox', '?')} (on {data['worker']})")
             batch.finished(entry, digest, record_from_dict(data), info)
 
     def close(self) -> None:

@@ -52,16 +52,32 @@ class BatchOptions:
     out: Path
     jobs: int = 2
     limits: Limits = field(default_factory=Limits)
-    sandbox: str = "auto"  # auto | bubblewrap | off
+    sandbox: str = "auto"  # auto | bubblewrap (both: bubblewrap or refuse) | off
     executor: str = "local"  # local | dask
     scheduler: str | None = None
     redo: bool = False
     seed: int | None = None  # None: a secret seed drawn for this run
 
 
+def _importable_solutions() -> list[Path]:
+    """Every folder an import finder of this interpreter would take `solutions` from, besides
+    ROOT's: an editable install made from another checkout maps the package to that checkout."""
+    import sys
+
+    found = []
+    for finder in sys.meta_path:
+        try:
+            spec = finder.find_spec("solutions", None)
+        except Exception:  # noqa: BLE001 - a finder that cannot answer finds nothing
+            continue
+        if spec is not None:
+            found += [Path(p).resolve() for p in spec.submodule_search_locations or []]
+    return found
+
+
 def hidden_paths_on_this_machine(extra: list[Path]) -> list[Path]:
     """What learner code must not see: answers, hidden sets, and the `extra` folders."""
-    paths = [ROOT / name for name in UNCOVERED]
+    paths = [ROOT / name for name in UNCOVERED] + _importable_solutions()
     paths += [ROOT / p for a in all_assignments() for p in a.hidden_data]
     return paths + [p.resolve() for p in extra]
 
@@ -132,7 +148,8 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def run_info(assignment: Assignment, seed: int, options: BatchOptions, protections: list[str]) -> dict:
+def run_info(assignment: Assignment, seed: int, options: BatchOptions, protections: list[str],
+             sandbox: str) -> dict:
     """What a regrade needs to reproduce a result, flat strings for the reports."""
     info = {"assignment": assignment.id, "seed": str(seed),
             "graded at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -141,8 +158,9 @@ def run_info(assignment: Assignment, seed: int, options: BatchOptions, protectio
             "python": platform.python_version(),
             "limits": (f"{options.limits.probe_seconds:g} s per exercise, "
                        f"{options.limits.memory_bytes >> 20} MiB, {options.limits.cpu_seconds} s CPU, "
-                       f"{options.limits.processes} processes"),
-            "sandbox": options.sandbox}
+                       f"{options.limits.processes} processes, CPU per exercise: its time on "
+                       f"{options.limits.cpu_cores:g} core(s)"),
+            "sandbox": sandbox}
     info.update({f"fixture {name}": digest for name, digest in fixture_hashes(assignment).items()})
     info.update({f"protection {i + 1}": line for i, line in enumerate(protections)})
     return info
@@ -156,6 +174,7 @@ class BatchRun:
         self.progress = progress or Progress(quiet=True)
         self.seed = options.seed if options.seed is not None else secrets.randbits(31)
         self.records: dict[str, LearnerRecord] = {}
+        self.sandbox = "none started (no learner needed grading)"  # what ran: `Sandbox.describe`
 
     def plan(self) -> tuple[list[tuple[Entry, str]], list[tuple[Entry, str]]]:
         """(to grade, already graded) with each entry's content digest."""
@@ -222,8 +241,10 @@ class BatchRun:
         except (OSError, ValueError):
             return {"assignment": self.assignment.id}
 
-    def record_run(self, protections: list[str]) -> dict:
-        info = run_info(self.assignment, self.seed, self.options, protections)
+    def record_run(self, protections: list[str], sandbox: str | None = None) -> dict:
+        if sandbox is not None:
+            self.sandbox = sandbox
+        info = run_info(self.assignment, self.seed, self.options, protections, self.sandbox)
         atomic_write_text(self.out / "run.json", json.dumps(info, indent=2))
         return info
 
@@ -280,8 +301,8 @@ class LocalExecutor:
         self.stations = [Station(i, stage_root, options.sandbox, hidden, options.limits)
                          for i in range(max(1, options.jobs))]
         self.protections = self.stations[0].sandbox.report()
-        self.info = batch.record_run(self.protections)
-        batch.progress.note(f"sandbox: {self.stations[0].sandbox.kind}")
+        self.info = batch.record_run(self.protections, self.stations[0].sandbox.describe())
+        batch.progress.note(f"sandbox: {batch.sandbox}")
         for line in self.protections:
             batch.progress.note(f"  {line}")
 

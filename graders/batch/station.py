@@ -22,12 +22,15 @@ from graders.engine.sandbox import Sandbox, make_sandbox
 
 from .intake import Entry, IntakeError, stage
 
-LEARNER_UID_BASE = 61000
+LEARNER_UID_BASE = 2_100_000_000  # far above the ids of real users and of subordinate id ranges
+UIDS_PER_STATION = 256
 
 
-def learner_uid(index: int) -> int:
-    """A user id no one else on the machine uses, different per station (and per process)."""
-    return LEARNER_UID_BASE + (os.getpid() * 16 + index) % 4000
+def learner_uids(index: int) -> tuple[int, int]:
+    """(first, how many): user ids no one else on the machine uses, a block per station (and per
+    process). The fork server gives each worker the next one of its block (`zygote.py`)."""
+    block = (os.getpid() * 16 + index) % 8192
+    return LEARNER_UID_BASE + block * UIDS_PER_STATION, UIDS_PER_STATION
 
 
 class Station:
@@ -38,7 +41,8 @@ class Station:
         self.stage_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.stage_dir, 0o755)
         self.limits = limits
-        self.sandbox: Sandbox = make_sandbox(sandbox_choice, hidden, self.stage_dir, learner_uid(index))
+        self.sandbox: Sandbox = make_sandbox(sandbox_choice, hidden, self.stage_dir, learner_uids(index),
+                                              limits.memory_bytes)
         self.server: ForkServer | None = None
 
     def ensure_server(self) -> ForkServer:

@@ -32,14 +32,18 @@ def _batch(args) -> int:
     options = BatchOptions(Path(args.submissions), args.assignment, Path(args.out), jobs=args.jobs,
                            limits=limits, sandbox=args.sandbox, executor=args.executor,
                            scheduler=args.scheduler, redo=args.redo, seed=args.seed)
+    run = BatchRun(options, Progress())
     try:
-        records = BatchRun(options, Progress()).run()
-    except (FileNotFoundError, KeyError, SandboxUnavailable) as error:
+        records = run.run()
+    except (FileNotFoundError, KeyError) as error:
         print(f"cvgrade batch: {error}", file=sys.stderr)
+        return 2
+    except SandboxUnavailable as error:
+        print(f"cvgrade batch: nothing was graded: {error}", file=sys.stderr)
         return 2
     graded = sum(r.status == "graded" for r in records)
     print(f"{graded} of {len(records)} learners graded; gradebook: {Path(args.out) / 'gradebook.csv'}, "
-          f"class summary: {Path(args.out) / 'summary.html'}")
+          f"class summary: {Path(args.out) / 'summary.html'}; sandbox: {run.sandbox}")
     return 0
 
 
@@ -81,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     batch.add_argument("--time-limit", type=float, default=120.0, help="seconds per exercise (default 120)")
     batch.add_argument("--memory-limit", type=int, default=4096, help="MiB per learner (default 4096)")
     batch.add_argument("--sandbox", choices=("auto", "bubblewrap", "off"), default="auto",
-                       help="auto: bubblewrap when it works here, else off (the run says which "
-                            "protections are off)")
+                       help="auto (default) or bubblewrap: grade in the bubblewrap sandbox, tried a "
+                            "few times, else refuse to grade; off: grade without it (only when asked)")
     batch.add_argument("--executor", choices=("local", "dask"), default="local")
     batch.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
     batch.add_argument("--redo", "--force", dest="redo", action="store_true",

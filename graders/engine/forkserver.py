@@ -47,6 +47,8 @@ class ForkedProcess:
         self.pid = pid  # in the server's process namespace
         self._exit: int | None = None
         self._memory = (0, 0)
+        self.held: dict[str, int] = {}  # bytes it holds outside its memory, by where (see zygote.py)
+        self.cpu = 0.0  # CPU seconds of the worker and its descendants
 
     def _status(self, op: str = "status") -> dict:
         if self._exit is not None:
@@ -73,6 +75,9 @@ class ForkedProcess:
     def memory(self) -> tuple[int, int]:
         status = self._status()
         self._memory = (status.get("rss", 0), max(status.get("peak", 0), self._memory[1]))
+        held = status.get("held")
+        self.held = {str(k): int(v) for k, v in held.items()} if isinstance(held, dict) else {}
+        self.cpu = float(status.get("cpu") or 0.0)
         return self._memory
 
     def kill(self) -> None:
@@ -89,7 +94,7 @@ class ForkServerChannel:
     control: socket.socket
     start_seconds: float = Limits.start_seconds
     spawn_options: dict = {}  # extra fields of every spawn message (e.g. the worker's folder)
-    learner_uid: int | None = None
+    learner_uids: tuple[int, int] | None = None  # (first, how many) for the server to hand out
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -151,7 +156,8 @@ class ForkServerChannel:
 
     def __call__(self, limits: Limits, request_read: int, reply_write: int, log_fd: int) -> ForkedProcess:
         """Fork a worker (the `launch` signature of `WorkerSession`)."""
-        reply = self.call({"op": "spawn", "rlimits": kernel_limits(limits), "uid": self.learner_uid,
+        reply = self.call({"op": "spawn", "rlimits": kernel_limits(limits), "uids": self.learner_uids,
+                           "memory_bytes": int(limits.memory_bytes),
                            **self.spawn_options}, (request_read, reply_write, log_fd))
         if "pid" not in reply:
             raise ForkServerFailure(f"the fork server did not fork a worker: {reply!r:.200}")
@@ -167,7 +173,7 @@ class ForkServer(ForkServerChannel):
     def __init__(self, sandbox: Sandbox, start_seconds: float = Limits.start_seconds):
         super().__init__()
         self.sandbox = sandbox
-        self.learner_uid = sandbox.learner_uid
+        self.learner_uids = sandbox.learner_uids
         self.log = tempfile.TemporaryFile()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.control = ours

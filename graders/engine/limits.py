@@ -1,6 +1,7 @@
 """What a learner's worker may use, and how those limits become kernel resource limits.
 
-The trusted side watches wall time per probe and resident memory itself; the
+The trusted side watches wall time per probe, CPU time per probe (so many busy
+threads reach their limit sooner) and memory itself; the
 kernel limits set here are the backstops that hold even when the worker stops
 answering: CPU seconds, address space, processes, file size and open files.
 They are applied in the worker's own process (after fork, before any learner
@@ -23,6 +24,7 @@ class Limits:
     start_seconds: float = 180.0  # importing TensorFlow on a cold machine
     memory_bytes: int = 4096 * MiB
     cpu_seconds: int = 1800  # the whole submission; a busy loop with threads hits this
+    cpu_cores: float = 1.0  # CPU time per probe: its time limit on this many busy cores (trusted side)
     processes: int = 256  # threads count too (TensorFlow starts dozens)
     file_bytes: int = 256 * MiB
     open_files: int = 1024

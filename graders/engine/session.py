@@ -52,6 +52,29 @@ def memory_of(pid: int) -> tuple[int, int]:
     return values["VmRSS:"], values["VmHWM:"]
 
 
+def over_memory(limits: Limits, resident: int, held: dict[str, int]) -> str | None:
+    """Why a worker is over its memory limit, counting what it holds in files in memory and
+    SysV objects besides its resident memory; None while it is within it."""
+    charged = resident + sum(held.values())
+    if charged <= limits.memory_bytes:
+        return None
+    parts = [f"{resident / MiB:.0f} MiB resident"] + [
+        f"{size / MiB:.0f} MiB in {where}" for where, size in sorted(held.items(), key=lambda kv: -kv[1])
+        if size >= MiB]
+    return (f"used more than the {limits.memory_bytes // MiB} MiB memory limit ({', '.join(parts)}) "
+            "and was stopped")
+
+
+def over_cpu(limits: Limits, used: float, wall: float, seconds: float) -> str | None:
+    """Why a worker used more CPU than one probe may: `seconds` of time limit times
+    `limits.cpu_cores` cores. A worker with many busy threads reaches it that many times sooner."""
+    budget = seconds * limits.cpu_cores
+    if used <= budget:
+        return None
+    return (f"used {used:.0f} s of CPU time in {wall:.0f} s (more than {limits.cpu_cores:g} busy "
+            f"core{'s' if limits.cpu_cores != 1 else ''} for the {seconds:g} s limit) and was stopped")
+
+
 def log_tail(log, lines: int) -> str:
     """The last lines a process printed to its log file, on one line for a message."""
     log.seek(0)
@@ -79,6 +102,8 @@ class LocalProcess:
             stderr=subprocess.STDOUT, cwd=ROOT, env=env, start_new_session=True,
             preexec_fn=lambda: apply_kernel_limits(values, with_processes=False))
         self.pid = self._popen.pid
+        self.held: dict[str, int] = {}  # a fresh interpreter shares the machine's /tmp: not charged
+        self.cpu = 0.0
 
     def poll(self) -> int | None:
         return self._popen.poll()
@@ -87,7 +112,10 @@ class LocalProcess:
         return self._popen.wait()
 
     def memory(self) -> tuple[int, int]:
-        return memory_of(self.pid)
+        from .zygote import cpu_seconds_of
+
+        self.cpu = cpu_seconds_of([self.pid])  # all its threads and reaped children (a /proc scan
+        return memory_of(self.pid)  # for the rest, 20 times a second, would cost more than it finds)
 
     def kill(self) -> None:
         if self._popen.poll() is None:
@@ -124,7 +152,9 @@ class _Worker:
 
     def receive(self, seconds: float, on_event=None):
         """The next reply that is not an event, waiting at most `seconds`."""
-        deadline = time.monotonic() + seconds
+        started = time.monotonic()
+        deadline = started + seconds
+        cpu_at_start = None
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -161,11 +191,17 @@ class _Worker:
             if now - self._memory_checked >= self.process.memory_check_seconds:
                 self._memory_checked = now
                 resident, peak = self.process.memory()
-                self.peak_memory = max(self.peak_memory, peak, resident)
-                if resident > self.limits.memory_bytes:
+                held = getattr(self.process, "held", {})
+                self.peak_memory = max(self.peak_memory, peak, resident + sum(held.values()))
+                reason = over_memory(self.limits, resident, held)
+                cpu = getattr(self.process, "cpu", 0.0)
+                if cpu_at_start is None:
+                    cpu_at_start = cpu
+                elif reason is None:
+                    reason = over_cpu(self.limits, cpu - cpu_at_start, now - started, seconds)
+                if reason:
                     self.kill()
-                    raise WorkerFailure(f"used more than the {self.limits.memory_bytes // MiB} MiB "
-                                        "memory limit and was stopped")
+                    raise WorkerFailure(reason)
                 if self.process.poll() is not None:
                     raise WorkerFailure(self._death_reason())
 

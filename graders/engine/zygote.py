@@ -11,6 +11,14 @@ packet); `spawn` carries the child's pipe and log descriptors with SCM_RIGHTS.
 The server is a child subreaper, so whatever a learner's code forks, double
 forks or daemonizes stays its descendant and `kill` can sweep it all away
 before the next learner's child starts.
+
+What a worker holds outside its own memory is charged to it as well (`status`):
+files in `/tmp` and `/dev/shm` (in a sandbox, this server's own) and SysV
+shared memory and message queues. Where the server may (root in bubblewrap),
+each worker gets an IPC namespace of its own, bounded to the memory limit, that
+goes away with it; in any case the SysV objects learners made in the server's
+namespace are removed before the next learner. Each worker gets a user id of
+its own from the block the client hands over, and runs at a low priority.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -36,6 +45,17 @@ PR_SET_NO_NEW_PRIVS = 38
 MAX_MESSAGE = 1 << 16
 SWEEP_SECONDS = 30.0
 SHARED_FOLDERS = ("/tmp", "/dev/shm")  # in a sandbox: private to the server, writable by all its learners
+CLONE_NEWIPC = 0x08000000
+IPC_RMID = 0
+SYSV_TABLES = ("shm", "sem", "msg")
+SEMAPHORE_BYTES = 64  # what one semaphore costs the kernel, roughly
+# Learner code yields to the trusted side and the fork servers; mildly, as honest learners
+# must still finish within their time limit on a machine that is busy with other work.
+WORKER_NICE = 3
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _prctl(option: int, value: int) -> None:
@@ -63,6 +83,18 @@ def _descendants(root: int, spare: frozenset[int] = frozenset()) -> list[int]:
     return found
 
 
+def _users_of_processes() -> set[int]:
+    """The real user ids of every process this server can see."""
+    users = set()
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                users.add(os.stat(f"/proc/{name}").st_uid)
+            except OSError:
+                continue
+    return users
+
+
 def _reap() -> dict[int, int]:
     """Collect exited children; return pid -> exit code (negative: killed by that signal)."""
     codes = {}
@@ -74,6 +106,128 @@ def _reap() -> dict[int, int]:
         if pid == 0:
             return codes
         codes[pid] = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
+def sysv_objects() -> dict[tuple[str, int], int]:
+    """The SysV objects of the calling thread's IPC namespace: (table, id) -> bytes they hold
+    (shared memory: resident and swapped; queues: the messages in them)."""
+    found = {}
+    for table in SYSV_TABLES:
+        try:
+            with open(f"/proc/sysvipc/{table}") as listing:
+                header = listing.readline().split()
+                for line in listing:
+                    row = dict(zip(header, line.split()))
+                    if table == "shm":
+                        held = int(row["rss"]) + int(row["swap"])
+                    elif table == "msg":
+                        held = int(row["cbytes"])
+                    else:
+                        held = int(row["nsems"]) * SEMAPHORE_BYTES
+                    found[(table, int(row[header[1]]))] = held
+        except (OSError, KeyError, ValueError):
+            continue
+    return found
+
+
+def sysv_objects_of(pid: int) -> dict[tuple[str, int], int] | None:
+    """The SysV objects in the IPC namespace of process `pid`, read from a short-lived thread
+    that enters it (setns changes only the calling thread); None when it cannot be entered."""
+    found: list = []
+
+    def look() -> None:
+        try:
+            fd = os.open(f"/proc/{pid}/ns/ipc", os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            if _libc().setns(fd, CLONE_NEWIPC) != 0:
+                return
+        finally:
+            os.close(fd)
+        found.append(sysv_objects())
+
+    thread = threading.Thread(target=look, name="sysv-look")
+    thread.start()
+    thread.join()
+    return found[0] if found else None
+
+
+def remove_sysv_objects(keep) -> int:
+    """IPC_RMID every SysV object of this namespace but those in `keep`; how many went."""
+    libc = _libc()
+    removed = 0
+    for table, ident in set(sysv_objects()) - set(keep):
+        if table == "shm":
+            done = libc.shmctl(ident, IPC_RMID, None)
+        elif table == "sem":
+            done = libc.semctl(ident, 0, IPC_RMID)
+        else:
+            done = libc.msgctl(ident, IPC_RMID, None)
+        removed += done == 0
+    return removed
+
+
+def own_ipc_namespace_possible() -> str | None:
+    """None when a forked worker can be given an IPC namespace of its own here, else why not
+    (tried in a thread, whose new namespace ends with it)."""
+    outcome: list = []
+
+    def attempt() -> None:
+        libc = _libc()
+        outcome.append(None if libc.unshare(CLONE_NEWIPC) == 0 else os.strerror(ctypes.get_errno()))
+
+    thread = threading.Thread(target=attempt, name="ipc-probe")
+    thread.start()
+    thread.join()
+    return None if outcome and outcome[0] is None else f"unshare(CLONE_NEWIPC) failed: {outcome[0]}"
+
+
+def _own_ipc_namespace(memory_bytes: int) -> None:
+    """In the forked child, still privileged: a new, empty IPC namespace, its SysV limits set
+    so all of its shared memory fits the memory limit (the child cannot raise them later)."""
+    if _libc().unshare(CLONE_NEWIPC) != 0:
+        raise OSError(ctypes.get_errno(), "the worker's own IPC namespace could not be made")
+    pages = max(1, memory_bytes // os.sysconf("SC_PAGE_SIZE"))
+    for name, value in (("shmall", pages), ("shmmax", memory_bytes), ("shmmni", 64),
+                        ("msgmni", 16), ("sem", "250 4000 32 16")):
+        with open(f"/proc/sys/kernel/{name}", "w") as setting:
+            setting.write(str(value))
+
+
+def _lower_priority() -> None:
+    """Nice the worker, and its session's autogroup (on kernels that group by session, nice
+    within the group alone would not lower its share against other sessions)."""
+    os.setpriority(os.PRIO_PROCESS, 0, WORKER_NICE)
+    try:
+        with open("/proc/self/autogroup", "w") as group:
+            group.write(str(WORKER_NICE))
+    except OSError:
+        pass  # no autogroups here: the nice value alone applies
+
+
+def cpu_seconds_of(pids) -> float:
+    """User and system CPU seconds of these processes, all their threads and the children they
+    have reaped."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += sum(int(value) for value in fields[11:15])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / tick
+
+
+def tmpfs_used(folder: str) -> int:
+    """Bytes in use on the file system of `folder` (a tmpfs: memory)."""
+    try:
+        info = os.statvfs(folder)
+    except OSError:
+        return 0
+    return (info.f_blocks - info.f_bfree) * info.f_frsize
 
 
 def _run_child(request_fd: int, reply_fd: int, log_fd: int, message: dict, notes: list[str]) -> None:
@@ -88,6 +242,9 @@ def _run_child(request_fd: int, reply_fd: int, log_fd: int, message: dict, notes
     workdir = message["workdir"]
     cwd = message.get("cwd")  # unsandboxed runs: the folder a fresh interpreter would start in
     uid = message.get("uid")
+    if message.get("own_ipc"):
+        _own_ipc_namespace(int(message["memory_bytes"]))
+    _lower_priority()
     if uid is not None:  # a user of its own: it cannot signal the server, and NPROC counts only it
         os.chown(workdir, uid, uid)
         _prctl(PR_SET_NO_NEW_PRIVS, 1)  # no set-uid program can hand root back
@@ -119,6 +276,17 @@ class Zygote:
         # write to them: what they hold now is the server's; anything else a learner left.
         self.pristine = {folder: set(os.listdir(folder)) for folder in SHARED_FOLDERS
                          if private_tmp and os.path.isdir(folder)}
+        self.pristine_bytes = {folder: tmpfs_used(folder) for folder in self.pristine}
+        # So is its IPC namespace (bubblewrap's --unshare-ipc): the same holds for SysV objects.
+        self.private_ipc = private_tmp
+        self.pristine_sysv = set(sysv_objects()) if private_tmp else set()
+        self.ipc_problem = own_ipc_namespace_possible()
+        if self.ipc_problem and private_tmp:
+            notes.append(f"workers share the sandbox's IPC namespace ({self.ipc_problem}); "
+                         "SysV objects are removed between learners")
+        self.uid_block: tuple[int, int] | None = None
+        self.next_uid = 0
+        self.uids: dict[int, int] = {}  # worker pid -> its user id
         self.connections: list[socket.socket] = []
         self.owners: dict[int, socket.socket] = {}  # worker pid -> the client that spawned it
 
@@ -138,6 +306,8 @@ class Zygote:
         request_fd, reply_fd, log_fd = fds
         message["workdir"] = tempfile.mkdtemp(prefix="learner-")
         message["server_pid"] = os.getpid()
+        message["uid"] = self.fresh_uid(message.get("uids"))
+        message["own_ipc"] = self.ipc_problem is None and type(message.get("memory_bytes")) is int
         # A SIGTERM (stop_server) between fork and the child's own handler must not run the
         # server's clean-up in the child: blocked across the fork, restored on both sides.
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
@@ -163,16 +333,54 @@ class Zygote:
         self.exits.pop(pid, None)  # a reused pid: the exit on record was an earlier process's
         self.workdirs[pid] = message["workdir"]
         self.owners[pid] = connection
+        if message["uid"] is not None:
+            self.uids[pid] = message["uid"]
         self.reply(connection, {"pid": pid})
+
+    def fresh_uid(self, block) -> int | None:
+        """The next user id of the client's block that no live process uses, so no worker shares
+        a user with an earlier one (whose leftovers it could signal or count against)."""
+        if not (isinstance(block, list) and len(block) == 2 and all(type(v) is int for v in block)):
+            return None
+        first, count = block
+        if first < 1 or not 0 < count <= 1 << 16:
+            return None
+        if self.uid_block != (first, count):
+            self.uid_block, self.next_uid = (first, count), 0
+        busy = set(self.uids.values()) | _users_of_processes()
+        for _ in range(count):
+            uid = first + self.next_uid % count
+            self.next_uid += 1
+            if uid not in busy:
+                return uid
+        raise RuntimeError(f"every user id of {first}..{first + count - 1} has a live process")
+
+    def held(self, pid: int) -> dict[str, int]:
+        """What the learner holds outside the worker's resident memory, by where: the shared
+        folders (one learner at a time per sandbox: all they gained since the server started)
+        and SysV objects (the worker's own namespace, or what is new in the server's)."""
+        held = {folder: max(0, tmpfs_used(folder) - base) for folder, base in self.pristine_bytes.items()}
+        if self.ipc_problem is None:
+            objects = sysv_objects_of(pid) or {}
+        elif self.private_ipc:
+            objects = {key: size for key, size in sysv_objects().items() if key not in self.pristine_sysv}
+        else:
+            objects = {}
+        held["SysV shared memory and message queues"] = sum(objects.values())
+        return held
 
     def status(self, pid: int) -> dict:
         self.exits.update(_reap())
         resident = peak = 0
+        held: dict[str, int] = {}
+        cpu = 0.0
         if pid not in self.exits:
             from .session import memory_of
 
             resident, peak = memory_of(pid)
-        return {"exit": self.exits.get(pid), "rss": resident, "peak": peak}
+            held = self.held(pid)
+            cpu = cpu_seconds_of([pid] + _descendants(pid))
+        return {"exit": self.exits.get(pid), "rss": resident, "peak": peak, "held": held, "cpu": cpu}
 
     def live_children(self) -> set[int]:
         self.exits.update(_reap())
@@ -212,6 +420,9 @@ class Zygote:
         for workdir in self.workdirs.values():
             shutil.rmtree(workdir, ignore_errors=True)
         self.workdirs.clear()
+        self.uids.clear()
+        if self.private_ipc:
+            remove_sysv_objects(self.pristine_sysv)
         for folder, kept in self.pristine.items():
             for name in set(os.listdir(folder)) - kept:
                 path = os.path.join(folder, name)

@@ -120,6 +120,7 @@ def probe_final_model(submission, params) -> dict:
     # ResNet50 with seeded weights saturates its softmax whatever the input; what reaches it shows
     # how the images were enlarged (every fourth pixel is enough, and keeps the reference small).
     backbone = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    observation["backbone_input"] = np.zeros((0,), np.float32)  # no backbone: nothing reached one
     if backbone:
         fed = backbone[0]._inbound_nodes[0].input_tensors[0]
         enlarged = np.asarray(keras.Model(inputs, fed)(images, training=False))
@@ -131,8 +132,8 @@ def check_final_model(observation, reference) -> Verdict:
     mine, theirs = observation["output_shapes"][0], reference["output_shapes"][0]
     if mine != theirs:
         return Verdict.failed(f"final_model outputs {compare.shape_text(mine)}, expected {compare.shape_text(theirs)}")
-    mine, theirs = observation.get("backbone_input"), reference["backbone_input"]
-    if mine is None or mine.shape != theirs.shape:
+    mine, theirs = observation["backbone_input"], reference["backbone_input"]
+    if mine.size == 0 or mine.shape != theirs.shape:
         return Verdict.failed("final_model must call feature_extractor on the upsampled 224x224 images")
     ok, reason = compare.check_array(mine, theirs, "the images given to ResNet50", 1e-4)
     if not ok:

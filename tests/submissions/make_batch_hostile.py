@@ -8,7 +8,8 @@ what it goes with, e.g. `# corpus: base=solution at=end form=py`:
 * at: `end` (appended: a later `def` replaces the base's function) or `start` (before the base);
 * form: `py` (LEARNER.py) or `folder` (LEARNER/c3w3_segmentation.py).
 
-The other entries are built here: the honest learners, a course notebook with shell
+The other entries are built here: the honest learners (one graded first, two after the
+hostile ones), a course notebook with shell
 lines, zips with a `../` member, a symbolic link or nothing in them, a folder with a
 Keras model holding a Lambda layer, non-UTF-8 and empty submissions. The solution is
 read from the repository each time, so the corpus follows it.
@@ -192,6 +193,7 @@ def write_entry(folder: Path, learner: str, canary: str) -> Path:
             untrained_model(entry / "c3w3_model.keras")
         return entry
     builders = {
+        "aa_honest_first": lambda: _write(folder / "aa_honest_first.py", solution()),
         "honest_plain": lambda: _write(folder / "honest_plain.py", solution()),
         "zz_honest_folder_last": lambda: _write(folder / "zz_honest_folder_last" / MODULE, solution()).parent,
         "stubs_only": lambda: _write(folder / "stubs_only.py", stubs()),
@@ -217,7 +219,7 @@ def write_entry(folder: Path, learner: str, canary: str) -> Path:
     return builders[learner]()
 
 
-BUILT = ("honest_plain", "zz_honest_folder_last", "notebook_with_shell_lines", "zip_with_dotdot",
+BUILT = ("aa_honest_first", "honest_plain", "zz_honest_folder_last", "notebook_with_shell_lines", "zip_with_dotdot",
          "zip_with_symlink", "empty_zip", "zero_byte_zip", "empty_py", "empty_folder", "non_utf8",
          "lambda_model_folder", "forged_module_model", "zip_nested_1200_folders", "hidden_learner")
 
