@@ -20,6 +20,7 @@ from graders.engine.conformance import LEARNER_SHAPED, LEARNER_SIZED, shape_prob
 from graders.engine.grading import judge
 from graders.engine.references import load_reference
 from graders.engine.registry import Exercise, Verdict, all_assignments
+from tests.grading_helpers import identical
 
 EXERCISES = [(a.id, e) for a in all_assignments() for e in a.exercises]
 
@@ -117,22 +118,12 @@ def _reversed_cases(value, key=None):
     return value
 
 
-def _same(a, b) -> bool:
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return isinstance(b, list) and len(a) == len(b) and all(map(_same, a, b))
-    if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b)
-    return a == b
-
-
 @pytest.mark.parametrize("pair", [p for p in EXERCISES if p[1].uses_reference], ids=_id)
 def test_cases_in_another_order_are_not_correct(pair):
     assignment_id, exercise = pair
     reference = load_reference(assignment_id, exercise.id)
     reordered = _reversed_cases(reference)
-    if _same(reordered, reference):
+    if identical(reordered, reference):
         pytest.skip("the probe makes no two cases that differ")
     verdict, _ = judge(exercise, reordered, reference)
     assert verdict.score < 1, verdict.message

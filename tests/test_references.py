@@ -23,6 +23,7 @@ from hypothesis.extra import numpy as hnp
 from graders.engine import compare
 from graders.engine.references import load_reference, observe_solutions
 from graders.engine.registry import SUITES, assignment
+from tests.grading_helpers import identical
 
 PICTURE_SHARE = 0.01  # share of an 8-bit picture's pixels that may differ
 PICTURE_MEAN_LEVELS = 0.1  # grey levels its pixels may differ by on average
@@ -77,23 +78,13 @@ def test_reference_cache_matches_solutions(assignment_id):
         assert verdict.score == 1, f"{hint}: {verdict.message}"
 
 
-def _identical(a, b) -> bool:
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(_identical(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return isinstance(b, list) and len(a) == len(b) and all(map(_identical, a, b))
-    if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b)
-    return a == b
-
-
 @pytest.mark.parametrize("assignment_id", SUITES)
 def test_every_probe_depends_on_the_seed(assignment_id):
     """A batch observes with a secret seed: no exercise's public reference (seed 0) may be the
     answer there, or replaying the fixtures would earn its points."""
     suite = assignment(assignment_id)
     for exercise_id, observation in observe_solutions(suite, seed=7).items():
-        assert not _identical(observation, load_reference(assignment_id, exercise_id)), exercise_id
+        assert not identical(observation, load_reference(assignment_id, exercise_id)), exercise_id
 
 
 pictures = hnp.arrays(np.uint8, hnp.array_shapes(min_dims=2, max_dims=2, min_side=32, max_side=120))
