@@ -66,13 +66,11 @@ def load_submission(path: str | os.PathLike, assignment: Assignment) -> LoadedSu
         raise SubmissionError(f"{path} does not exist")
     code_file = _code_file(path, assignment) if path.is_dir() else path
     if code_file.suffix == ".ipynb":
-        from .notebook import load_notebook, notebook_position
+        from .notebook import load_notebook, notebook_positions
 
         source = load_notebook(code_file, assignment.steps)
-        for line in range(1, source.code.count("\n") + 2):
-            position = notebook_position(source.code, line)
-            if position:
-                source.line_labels[line] = "cell {}, line {}".format(*position)
+        for line, position in notebook_positions(source.code).items():
+            source.line_labels[line] = "cell {}, line {}".format(*position)
     elif code_file.suffix == ".py":
         source = _read_python(code_file)
     else:
