@@ -46,7 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from graders.engine.source import SubmissionError, SubmissionSource, TopLevelStep
+from graders.engine.source import (SubmissionCaps, SubmissionError, SubmissionSource, TopLevelStep,
+                                   count_statements)
 
 __all__ = [
     "PIPELINE",
@@ -110,6 +111,7 @@ class NotebookWork:
 
     path: Path
     steps: tuple[TopLevelStep, ...] = ()
+    caps: SubmissionCaps = SubmissionCaps()
     notebook: object | None = None  # nbformat.NotebookNode, v4
     cells: list[Cell] = field(default_factory=list)
     # (cell number, line in the cell, message); statement notes are added at the end
@@ -436,6 +438,8 @@ def read_notebook(work: NotebookWork) -> None:
 
     try:
         notebook = nbformat.convert(nbformat.from_dict(document), 4)
+    except MemoryError:
+        raise  # the reader's limit, not a malformed notebook
     except Exception as error:  # nbformat raises many kinds on malformed input
         raise SubmissionError(f"{name} could not be read as a notebook: {error}") from None
     work.notebook = notebook
@@ -580,9 +584,11 @@ def strip_ipython(work: NotebookWork) -> None:
 # ---------------------------------------------------------------------------
 def parse_cells(work: NotebookWork) -> None:
     """Parse each cell on its own; one that does not parse is left out and the
-    others go on."""
+    others go on. The statements are counted as the cells are parsed, and the
+    notebook is refused at the first cell that takes the count over the cap."""
     parsed: list[Cell] = []
-    for cell in work.cells:
+    statements = 0
+    for index, cell in enumerate(work.cells):
         try:
             cell.tree = _quietly(ast.parse, cell.source, filename=work.filename)
         except SyntaxError as error:
@@ -592,8 +598,13 @@ def parse_cells(work: NotebookWork) -> None:
         except (ValueError, UnicodeError, RecursionError, MemoryError) as error:
             work.notes.append((cell.number, 0, f"cell {cell.number} does not parse ({error}) and was left out"))
             continue
+        statements += count_statements(cell.tree)
+        if statements > work.caps.max_statements and index + 1 < len(work.cells):
+            work.caps.check_statements(work.filename, statements, f"counted in cells 1 to {cell.number} "
+                                       f"of {work.cells[-1].number}")
         cell.statements = [Statement(node) for node in cell.tree.body]
         parsed.append(cell)
+    work.caps.check_statements(work.filename, statements)
     work.cells = parsed
 
 
@@ -839,13 +850,16 @@ PIPELINE: tuple[Step, ...] = (
 # ---------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------
-def load_notebook(path: str | os.PathLike[str], steps: tuple[TopLevelStep, ...] = ()) -> SubmissionSource:
+def load_notebook(path: str | os.PathLike[str], steps: tuple[TopLevelStep, ...] = (),
+                  caps: SubmissionCaps = SubmissionCaps()) -> SubmissionSource:
     """The gradable code of a course notebook, and what was left out of it.
 
     Raises `SubmissionError` (with a message for the learner) when the file is
-    not a readable UTF-8 JSON Jupyter notebook with code cells.
+    not a readable UTF-8 JSON Jupyter notebook with code cells, and
+    `SubmissionRefused` when it has more statements than `caps` allow (its size
+    in bytes is checked by `load_submission`, before it is read).
     """
-    work = NotebookWork(Path(path), tuple(steps))
+    work = NotebookWork(Path(path), tuple(steps), caps)
     for step in PIPELINE:
         step(work)
     return SubmissionSource(code=work.code, filename=work.filename, left_out=list(work.left_out))
