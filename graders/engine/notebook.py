@@ -611,6 +611,11 @@ def parse_cells(work: NotebookWork) -> None:
 # ---------------------------------------------------------------------------
 # Step 5: keep or leave out
 # ---------------------------------------------------------------------------
+def _left_out(cell: Cell, node: ast.stmt) -> str:
+    """How the account names a statement left out (made only for those: it unparses the node)."""
+    return f"cell {cell.number}: `{_statement_text(node)}`"
+
+
 def select_statements(work: NotebookWork) -> None:
     """Keep definitions, imports, call-free assignments, `pass`, constants and
     if/try/with made only of those; leave out the rest. A statement that would
@@ -623,12 +628,11 @@ def select_statements(work: NotebookWork) -> None:
     for cell in work.cells:
         for statement in cell.statements:
             node = statement.node
-            prefix = f"cell {cell.number}: `{_statement_text(node)}`"
             if not _keepable(node):
-                statement.note = prefix
+                statement.note = _left_out(cell, node)
                 continue
             if _is_future_import(node) and kept_other:
-                statement.note = f"{prefix} (a __future__ import must come before other code)"
+                statement.note = f"{_left_out(cell, node)} (a __future__ import must come before other code)"
                 continue
             try:
                 _quietly(compile, ast.Module(body=[node], type_ignores=[]), work.filename, "exec", dont_inherit=True)
@@ -636,12 +640,12 @@ def select_statements(work: NotebookWork) -> None:
                 line = getattr(error, "lineno", None)
                 message = getattr(error, "msg", None) or str(error)
                 where = f"line {line}: {message}" if line else message
-                statement.note = f"{prefix} does not compile ({where})"
+                statement.note = f"{_left_out(cell, node)} does not compile ({where})"
                 continue
             missing = _missing_names(node, bound, not work.future_annotations)
             if missing:
                 names = ", ".join(f"`{name}`" for name in sorted(missing))
-                statement.note = f"{prefix} (uses {names}, which the kept code does not define)"
+                statement.note = f"{_left_out(cell, node)} (uses {names}, which the kept code does not define)"
                 continue
             statement.kept = True
             names = _bound_names(node)
