@@ -120,8 +120,8 @@ def load_submission_within(path: str | os.PathLike, assignment: Assignment, seco
     in the loader's loops can stop one long call into C (`json.loads`, `ast.parse`,
     `compile`) or a slow path nobody has found yet. A process can be killed at any moment,
     its memory bounded, and a crash of a parser on crafted input costs only it. It costs a
-    fresh interpreter per learner (about 0.3 s, most of it importing nbformat), small beside
-    the seconds of grading; what comes back is plain JSON data.
+    fresh interpreter per learner (a fraction of a second: Python, numpy for the registry,
+    nbformat), small beside the seconds of grading; what comes back is plain JSON data.
     """
     request = {"path": str(path), "assignment": assignment.id, "memory_bytes": memory_bytes,
                "caps": asdict(caps)}

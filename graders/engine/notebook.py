@@ -13,7 +13,8 @@ takes the one `NotebookWork` and fills in its part of it:
 1. `read_notebook`      bytes -> UTF-8 text -> JSON -> nbformat v4 notebook
 2. `collect_code_cells` code cells only, in notebook order
 3. `strip_ipython`      `!`/`%` lines -> `pass`, `%%` cells left out whole
-4. `parse_cells`        `ast` per cell; a cell that does not parse is left out
+4. `parse_cells`        `ast` per cell; a cell that does not parse is left out;
+                        the statements are counted against `SubmissionCaps`
 5. `select_statements`  keep or leave out each top-level statement
 6. `synthesize_steps`   top-level code such as `model.compile(...)` as functions
 7. `render_code`        the code to run and the account of what was left out
