@@ -174,7 +174,11 @@ def _address_space() -> int:
 def _load_for_parent(request: dict) -> dict:
     """The child's side of `load_submission_within`: the loaded submission, or the error, as JSON
     data. The memory limit is set after the grader's own imports (numpy maps hundreds of MB of
-    address space it never uses), so it bounds what reading the submission takes."""
+    address space it never uses, and an import that runs out of memory fails as a SystemError
+    rather than a MemoryError), so it bounds what reading the submission takes."""
+    import nbformat  # noqa: F401 - imported before the limit, like the registry's numpy
+
+    from . import notebook  # noqa: F401 - and the notebook loader
     from .registry import assignment as find_assignment
 
     assignment = find_assignment(request["assignment"])
