@@ -77,6 +77,8 @@ EXPECTED: dict[str, tuple[str, dict | None]] = {
     "network_at_import": ("graded", HONEST),
     "write_outside_at_import": ("graded", HONEST),
     "notebook_with_shell_lines": ("graded", HONEST),
+    "notebook_20000_statements": ("graded", HONEST),  # read in seconds, in a child under a time limit
+    "notebook_over_statement_cap": ("refused", None),
     "zip_with_dotdot": ("refused", None),
     "zip_with_symlink": ("refused", None),
     "zip_nested_1200_folders": ("refused", None),
@@ -328,6 +330,15 @@ def test_shell_lines_of_a_notebook_are_left_out(hostile):
     assert "shell line `!rm -rf --no-preserve-root /`" in left_out
     assert "magic line `%rm -rf ~`" in left_out and "cell magic `%%bash`" in left_out
     assert (ROOT / "graders" / "engine" / "compare.py").exists()
+
+
+def test_a_long_notebook_is_graded_and_one_over_the_cap_refused_with_the_reason(hostile):
+    record = hostile.record("notebook_20000_statements")
+    assert record["result"]["left_out"] == [] and record["result"]["load_problems"] == []
+    reason = hostile.rows["notebook_over_statement_cap"]["reason"]
+    assert reason.startswith("notebook_over_statement_cap.ipynb has at least 50,001 statements (counted in "), reason
+    assert reason.endswith("more than the 50,000 a submission may have; it was not graded"), reason
+    assert "notebook_over_statement_cap" in (hostile.out / "summary.html").read_text()
 
 
 def test_bad_zips_are_refused_with_the_reason(hostile):

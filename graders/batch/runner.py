@@ -157,6 +157,7 @@ def run_info(assignment: Assignment, seed: int, options: BatchOptions, protectio
             "keras": _version("keras"), "numpy": _version("numpy"),
             "python": platform.python_version(),
             "limits": (f"{options.limits.probe_seconds:g} s per exercise, "
+                       f"{options.limits.read_seconds:g} s to read a submission, "
                        f"{options.limits.memory_bytes >> 20} MiB, {options.limits.cpu_seconds} s CPU, "
                        f"{options.limits.processes} processes, CPU per exercise: its time on "
                        f"{options.limits.cpu_cores:g} core(s)"),

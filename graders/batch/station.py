@@ -80,7 +80,13 @@ class Station:
             return LearnerRecord(entry.learner, None, "error", f"the grading sandbox did not start: {failure}",
                                  seconds=time.monotonic() - started)
         grader = Grader(assignment, staged, self.limits, references=references, seed=seed,
-                        isolate_model_files=True, launch=server, path_map=self.sandbox.path_in_sandbox)
+                        isolate_model_files=True, read_with_time_limit=True, launch=server,
+                        path_map=self.sandbox.path_in_sandbox)
+        if grader.refusal is not None:  # over a cap, or not read in time: nothing to grade
+            grader.close()
+            self._clear_stage()
+            return LearnerRecord(entry.learner, None, grader.refusal.status, str(grader.refusal),
+                                 seconds=time.monotonic() - started)
         try:
             result = grader.grade_all()  # a check that cannot read an observation fails only its exercise
         finally:

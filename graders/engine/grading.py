@@ -11,12 +11,12 @@ import logging
 import os
 
 from .conformance import shape_problem
-from .loading import load_submission
+from .loading import load_submission, load_submission_within
 from .references import load_reference, reference_code
 from .registry import Assignment, Exercise, Verdict
 from .results import AssignmentResult, ExerciseResult, bounded, bounded_lines
 from .session import Limits, WorkerFailure, WorkerSession
-from .source import SubmissionError, SubmissionSource
+from .source import SubmissionError, SubmissionRefused, SubmissionSource
 
 log = logging.getLogger("cvgrade.grading")
 
@@ -117,11 +117,17 @@ def exercise_result(assignment: Assignment, exercise: Exercise, verdict: Verdict
 
 
 class Grader:
-    """Grades the exercises of one assignment for one submission, one at a time."""
+    """Grades the exercises of one assignment for one submission, one at a time.
+
+    With `read_with_time_limit` the submission is read in a child process stopped after
+    `limits.read_seconds` (a batch must not hang on one learner's file); `refusal` is then
+    set when it was not read at all (over a cap, or too slow), so a batch can say so in its row.
+    """
 
     def __init__(self, assignment: Assignment, submission_path: str | os.PathLike,
                  limits: Limits = Limits(), references: dict | None = None,
-                 seed: int | None = None, isolate_model_files: bool = False, **session_options):
+                 seed: int | None = None, isolate_model_files: bool = False,
+                 read_with_time_limit: bool = False, **session_options):
         self.assignment = assignment
         self.result = AssignmentResult(assignment.id, assignment.title, str(submission_path),
                                        counts_for_grade=assignment.counts_for_grade)
@@ -133,11 +139,18 @@ class Grader:
         # so the code cannot patch Keras to predict the answers.
         self.isolate_model_files = isolate_model_files
         self._setup_error: str | None = None
+        self.refusal: SubmissionRefused | None = None
         self.session: WorkerSession | None = None
         try:
-            loaded = load_submission(submission_path, assignment)
+            if read_with_time_limit:
+                loaded = load_submission_within(submission_path, assignment, limits.read_seconds,
+                                                limits.memory_bytes)
+            else:
+                loaded = load_submission(submission_path, assignment)
         except SubmissionError as error:
             self._setup_error = str(error)
+            if isinstance(error, SubmissionRefused):
+                self.refusal = error
             return
         self.result.left_out = bounded_lines(loaded.source.left_out)
         self.loaded = loaded

@@ -21,6 +21,8 @@ TENSORFLOW_ADDRESS_SPACE = 8192 * MiB  # reserved, not used: RLIMIT_AS must leav
 class Limits:
     probe_seconds: float = 120.0
     load_seconds: float = 120.0
+    # turning the submission into code (reading a notebook) in a batch, before any worker
+    read_seconds: float = 60.0
     start_seconds: float = 180.0  # importing TensorFlow on a cold machine
     memory_bytes: int = 4096 * MiB
     cpu_seconds: int = 1800  # the whole submission; a busy loop with threads hits this

@@ -13,7 +13,8 @@ takes the one `NotebookWork` and fills in its part of it:
 1. `read_notebook`      bytes -> UTF-8 text -> JSON -> nbformat v4 notebook
 2. `collect_code_cells` code cells only, in notebook order
 3. `strip_ipython`      `!`/`%` lines -> `pass`, `%%` cells left out whole
-4. `parse_cells`        `ast` per cell; a cell that does not parse is left out
+4. `parse_cells`        `ast` per cell; a cell that does not parse is left out;
+                        the statements are counted against `SubmissionCaps`
 5. `select_statements`  keep or leave out each top-level statement
 6. `synthesize_steps`   top-level code such as `model.compile(...)` as functions
 7. `render_code`        the code to run and the account of what was left out
@@ -46,13 +47,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from graders.engine.source import SubmissionError, SubmissionSource, TopLevelStep
+from graders.engine.source import (SubmissionCaps, SubmissionError, SubmissionSource, TopLevelStep,
+                                   count_statements)
 
 __all__ = [
     "PIPELINE",
     "NotebookWork",
     "load_notebook",
     "notebook_position",
+    "notebook_positions",
 ]
 
 # How much of a statement or line the account of left-out code quotes.
@@ -109,6 +112,7 @@ class NotebookWork:
 
     path: Path
     steps: tuple[TopLevelStep, ...] = ()
+    caps: SubmissionCaps = SubmissionCaps()
     notebook: object | None = None  # nbformat.NotebookNode, v4
     cells: list[Cell] = field(default_factory=list)
     # (cell number, line in the cell, message); statement notes are added at the end
@@ -163,9 +167,28 @@ def _quietly(function, *args, **kwargs):
         return function(*args, **kwargs)
 
 
-def _byte_col(line: str, col: int) -> int:
-    """Character index of UTF-8 byte offset `col` (ast offsets are bytes)."""
-    return len(line.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+class _Columns:
+    """Character indexes of UTF-8 byte offsets in the lines of one cell (ast offsets are
+    bytes). Each line is measured at most once, so a line holding thousands of statements
+    (`a1 = 1; a2 = 2; ...`) costs its length once, not once per statement."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self._tables: dict[int, list[int]] = {}  # line index -> character index of each byte
+
+    def char(self, index: int, col: int) -> int:
+        """The character index in line `index` (from 0) of byte offset `col`; an offset
+        inside a character counts as that character's start."""
+        line = self.lines[index]
+        if line.isascii():
+            return min(col, len(line))
+        table = self._tables.get(index)
+        if table is None:
+            table = []
+            for position, char in enumerate(line):
+                table.extend([position] * len(char.encode("utf-8", errors="surrogatepass")))
+            self._tables[index] = table
+        return table[col] if col < len(table) else len(line)
 
 
 def _start(node: ast.stmt) -> tuple[int, int]:
@@ -176,19 +199,20 @@ def _start(node: ast.stmt) -> tuple[int, int]:
     return node.lineno, node.col_offset
 
 
-def _segment(lines: list[str], node: ast.stmt) -> tuple[int, list[str]]:
+def _segment(columns: _Columns, node: ast.stmt) -> tuple[int, list[str]]:
     """The source lines of a top-level statement: (first line number, lines).
 
     The first line starts where the statement starts (after a `;` when it shares
     a line); the last line ends where it ends (without a trailing `;` or comment).
+    Only the statement's own text is copied, however long the lines it shares.
     """
     first, col = _start(node)
     last, end_col = node.end_lineno, node.end_col_offset
-    text = lines[first - 1 : last]
-    end = _byte_col(text[-1], end_col)
-    text[-1] = text[-1][:end]
-    text[0] = text[0][_byte_col(text[0], col) :]
-    return first, text
+    lines = columns.lines
+    start, end = columns.char(first - 1, col), columns.char(last - 1, end_col)
+    if first == last:
+        return first, [lines[first - 1][start:end]]
+    return first, [lines[first - 1][start:], *lines[first : last - 1], lines[last - 1][:end]]
 
 
 def _string_interior_lines(node: ast.AST) -> set[int]:
@@ -299,18 +323,26 @@ def _compound_parts(node: ast.stmt) -> tuple[list[ast.expr], list[list[ast.stmt]
     return None
 
 
-def _missing_names(node: ast.stmt, bound: set[str], eager_annotations: bool) -> set[str]:
-    """Names `node` would look up that neither `bound` nor the builtins provide."""
-    if _STAR in bound:
+def _missing_names(node: ast.stmt, bound: set[str], eager_annotations: bool,
+                   inner: tuple[set[str], ...] = ()) -> set[str]:
+    """Names `node` would look up that neither `bound`, the `inner` sets (names bound
+    earlier inside the enclosing if/try/with) nor the builtins provide. `bound` is never
+    copied: a notebook of thousands of `if`s costs each one its own names only."""
+
+    def unbound(names: set[str]) -> set[str]:
+        return {name for name in names - bound - _BUILTIN_NAMES if not any(name in s for s in inner)}
+
+    if _STAR in bound or any(_STAR in s for s in inner):
         return set()
     parts = _compound_parts(node)
     if parts is None:
-        return _loaded_names(node, eager_annotations) - bound - _BUILTIN_NAMES
+        return unbound(_loaded_names(node, eager_annotations))
     expressions, bodies = parts
     missing: set[str] = set()
     for expression in expressions:
-        missing |= _loaded_names(expression, eager_annotations) - bound - _BUILTIN_NAMES
-    local = set(bound)
+        missing |= unbound(_loaded_names(expression, eager_annotations))
+    local: set[str] = set()
+    scopes = (*inner, local)
     if isinstance(node, (ast.With, ast.AsyncWith)):
         for item in node.items:
             if item.optional_vars is not None:
@@ -319,7 +351,7 @@ def _missing_names(node: ast.stmt, bound: set[str], eager_annotations: bool) -> 
         local |= {h.name for h in node.handlers if h.name}
     for body in bodies:
         for statement in body:
-            missing |= _missing_names(statement, local, eager_annotations)
+            missing |= _missing_names(statement, bound, eager_annotations, scopes)
             local |= _bound_names(statement)
     return missing
 
@@ -407,6 +439,8 @@ def read_notebook(work: NotebookWork) -> None:
 
     try:
         notebook = nbformat.convert(nbformat.from_dict(document), 4)
+    except MemoryError:
+        raise  # the reader's limit, not a malformed notebook
     except Exception as error:  # nbformat raises many kinds on malformed input
         raise SubmissionError(f"{name} could not be read as a notebook: {error}") from None
     work.notebook = notebook
@@ -551,9 +585,11 @@ def strip_ipython(work: NotebookWork) -> None:
 # ---------------------------------------------------------------------------
 def parse_cells(work: NotebookWork) -> None:
     """Parse each cell on its own; one that does not parse is left out and the
-    others go on."""
+    others go on. The statements are counted as the cells are parsed, and the
+    notebook is refused at the first cell that takes the count over the cap."""
     parsed: list[Cell] = []
-    for cell in work.cells:
+    statements = 0
+    for index, cell in enumerate(work.cells):
         try:
             cell.tree = _quietly(ast.parse, cell.source, filename=work.filename)
         except SyntaxError as error:
@@ -563,14 +599,24 @@ def parse_cells(work: NotebookWork) -> None:
         except (ValueError, UnicodeError, RecursionError, MemoryError) as error:
             work.notes.append((cell.number, 0, f"cell {cell.number} does not parse ({error}) and was left out"))
             continue
+        statements += count_statements(cell.tree)
+        if statements > work.caps.max_statements and index + 1 < len(work.cells):
+            work.caps.check_statements(work.filename, statements, f"counted in cells 1 to {cell.number} "
+                                       f"of {work.cells[-1].number}")
         cell.statements = [Statement(node) for node in cell.tree.body]
         parsed.append(cell)
+    work.caps.check_statements(work.filename, statements)
     work.cells = parsed
 
 
 # ---------------------------------------------------------------------------
 # Step 5: keep or leave out
 # ---------------------------------------------------------------------------
+def _left_out(cell: Cell, node: ast.stmt) -> str:
+    """How the account names a statement left out (made only for those: it unparses the node)."""
+    return f"cell {cell.number}: `{_statement_text(node)}`"
+
+
 def select_statements(work: NotebookWork) -> None:
     """Keep definitions, imports, call-free assignments, `pass`, constants and
     if/try/with made only of those; leave out the rest. A statement that would
@@ -583,12 +629,11 @@ def select_statements(work: NotebookWork) -> None:
     for cell in work.cells:
         for statement in cell.statements:
             node = statement.node
-            prefix = f"cell {cell.number}: `{_statement_text(node)}`"
             if not _keepable(node):
-                statement.note = prefix
+                statement.note = _left_out(cell, node)
                 continue
             if _is_future_import(node) and kept_other:
-                statement.note = f"{prefix} (a __future__ import must come before other code)"
+                statement.note = f"{_left_out(cell, node)} (a __future__ import must come before other code)"
                 continue
             try:
                 _quietly(compile, ast.Module(body=[node], type_ignores=[]), work.filename, "exec", dont_inherit=True)
@@ -596,12 +641,12 @@ def select_statements(work: NotebookWork) -> None:
                 line = getattr(error, "lineno", None)
                 message = getattr(error, "msg", None) or str(error)
                 where = f"line {line}: {message}" if line else message
-                statement.note = f"{prefix} does not compile ({where})"
+                statement.note = f"{_left_out(cell, node)} does not compile ({where})"
                 continue
             missing = _missing_names(node, bound, not work.future_annotations)
             if missing:
                 names = ", ".join(f"`{name}`" for name in sorted(missing))
-                statement.note = f"{prefix} (uses {names}, which the kept code does not define)"
+                statement.note = f"{_left_out(cell, node)} (uses {names}, which the kept code does not define)"
                 continue
             statement.kept = True
             names = _bound_names(node)
@@ -665,8 +710,9 @@ def synthesize_steps(work: NotebookWork) -> None:
                                f"cell {cell.number}: the code up to `{_statement_text(last.node)}` "
                                f"could not be made into `{step.function}` ({getattr(error, 'msg', error)})"))
             continue
+        in_body = {id(node) for node in function.body}
         for statement in cell.statements:
-            if any(statement.node is node for node in function.body):
+            if id(statement.node) in in_body:
                 statement.in_function = True
         work.functions.append(function)
         emitted.add(step.function)
@@ -740,27 +786,28 @@ def _render_aligned(cell: Cell, nodes: list[ast.stmt], header: str | None = None
     """Lines for `nodes` (statements of `cell`, in order), each line the cell line
     that its marker says it is. Returns (text, may be indented) pairs; with a
     `header`, the first marker goes on the header line."""
-    lines = cell.lines
-    out: list[tuple[str, bool]] = []
+    columns = _Columns(cell.lines)
+    # Each output line as its parts, joined with "; " at the end: statements sharing one line
+    # are collected, not concatenated one by one (which costs the square of the line's length).
+    out: list[tuple[list[str], bool]] = []
     next_line: int | None = None  # the cell line that the next output line shows
     for node in nodes:
-        start, segment = _segment(lines, node)
+        start, segment = _segment(columns, node)
         interior = _string_interior_lines(node)
         if next_line is not None and start < next_line:  # shares a line with the previous statement
-            text, indentable = out[-1]
-            out[-1] = (f"{text}; {segment[0]}", indentable)
+            out[-1][0].append(segment[0])
             segment, start = segment[1:], start + 1
         elif next_line is None or start - next_line > MAX_BLANK_GAP:
             if header is not None and next_line is None:
-                out.append((f"{header}  {_marker(cell.number, start)}", False))
+                out.append(([f"{header}  {_marker(cell.number, start)}"], False))
             else:
-                out.append((_marker(cell.number, start), True))
+                out.append(([_marker(cell.number, start)], True))
         else:
-            out.extend(("", False) for _ in range(start - next_line))
+            out.extend(([""], False) for _ in range(start - next_line))
         for offset, text in enumerate(segment):
-            out.append((text, start + offset not in interior))
+            out.append(([text], start + offset not in interior))
         next_line = start + len(segment)
-    return out
+    return [("; ".join(parts), indentable) for parts, indentable in out]
 
 
 def _render_function(function: SynthesizedFunction) -> str:
@@ -808,19 +855,38 @@ PIPELINE: tuple[Step, ...] = (
 # ---------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------
-def load_notebook(path: str | os.PathLike[str], steps: tuple[TopLevelStep, ...] = ()) -> SubmissionSource:
+def load_notebook(path: str | os.PathLike[str], steps: tuple[TopLevelStep, ...] = (),
+                  caps: SubmissionCaps = SubmissionCaps()) -> SubmissionSource:
     """The gradable code of a course notebook, and what was left out of it.
 
     Raises `SubmissionError` (with a message for the learner) when the file is
-    not a readable UTF-8 JSON Jupyter notebook with code cells.
+    not a readable UTF-8 JSON Jupyter notebook with code cells, and
+    `SubmissionRefused` when it has more statements than `caps` allow (its size
+    in bytes is checked by `load_submission`, before it is read).
     """
-    work = NotebookWork(Path(path), tuple(steps))
+    work = NotebookWork(Path(path), tuple(steps), caps)
     for step in PIPELINE:
         step(work)
     return SubmissionSource(code=work.code, filename=work.filename, left_out=list(work.left_out))
 
 
 _MARKER = re.compile(r"^\s*(?:def\s.*:\s*)?# cell (\d+)(?:, line (\d+))?\s*$")
+
+
+def notebook_positions(code: str) -> dict[int, tuple[int, int]]:
+    """(cell number, line in the cell) of every line of code made by `load_notebook` that
+    has one, by line number (from 1): one pass over the code, so that labelling every line
+    of a long notebook costs as much as reading it once."""
+    positions: dict[int, tuple[int, int]] = {}
+    current: tuple[int, int] | None = None  # the position of the line after the last marker
+    for lineno, line in enumerate(code.split("\n"), start=1):
+        match = _MARKER.match(line)
+        if match:
+            current = int(match.group(1)), int(match.group(2) or 1)
+        elif current is not None:
+            positions[lineno] = current
+            current = current[0], current[1] + 1
+    return positions
 
 
 def notebook_position(code: str, lineno: int) -> tuple[int, int] | None:

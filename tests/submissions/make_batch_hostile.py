@@ -10,7 +10,8 @@ what it goes with, e.g. `# corpus: base=solution at=end form=py`:
 
 The other entries are built here: the honest learners (one graded first, two after the
 hostile ones), a course notebook with shell
-lines, zips with a `../` member, a symbolic link or nothing in them, a folder with a
+lines, the solution notebook with 20,000 more statements (under the cap) and with 60,000
+(over it), zips with a `../` member, a symbolic link or nothing in them, a folder with a
 Keras model holding a Lambda layer, non-UTF-8 and empty submissions. The solution is
 read from the repository each time, so the corpus follows it.
 
@@ -102,6 +103,23 @@ def notebook(code: str) -> str:
     document = new_notebook(cells=cells, metadata={"kernelspec": {"display_name": "Python 3", "name": "python3"}})
     nbformat.validate(document)
     return nbformat.writes(document)
+
+
+def long_notebook(code: str, statements: int) -> str:
+    """The solution in a notebook followed by `statements` one-line assignments (`x1 = 1`, ...),
+    half in one cell and half a cell each: once a notebook that took a minute to read in the
+    trusted process, outside any time limit."""
+    import json
+
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    lines = [f"x{i} = {i}" for i in range(1, statements + 1)]
+    half = statements // 2
+    cells = [new_markdown_cell("# Week 3 Assignment: image segmentation", id="md01"),
+             new_code_cell(code, id="code02"), new_code_cell("\n".join(lines[:half]), id="code03")]
+    cells += [new_code_cell(line, id=f"x{i}") for i, line in enumerate(lines[half:])]
+    metadata = {"kernelspec": {"display_name": "Python 3", "name": "python3"}}
+    return json.dumps(new_notebook(cells=cells, metadata=metadata))
 
 
 def lambda_model(path: Path) -> Path:
@@ -215,13 +233,18 @@ def write_entry(folder: Path, learner: str, canary: str) -> Path:
         "zip_nested_1200_folders": lambda: _zip(folder / "zip_nested_1200_folders.zip", [
             (MODULE, solution()), ("/".join(["deep"] * 1200) + "/notes.txt", "deep")]),
         "hidden_learner": lambda: _write(folder / ".hidden_learner.py", solution()),
+        "notebook_20000_statements": lambda: _write(folder / "notebook_20000_statements.ipynb",
+                                                    long_notebook(solution(), 20_000)),
+        "notebook_over_statement_cap": lambda: _write(folder / "notebook_over_statement_cap.ipynb",
+                                                      long_notebook(solution(), 60_000)),
     }
     return builders[learner]()
 
 
 BUILT = ("aa_honest_first", "honest_plain", "zz_honest_folder_last", "notebook_with_shell_lines", "zip_with_dotdot",
          "zip_with_symlink", "empty_zip", "zero_byte_zip", "empty_py", "empty_folder", "non_utf8",
-         "lambda_model_folder", "forged_module_model", "zip_nested_1200_folders", "hidden_learner")
+         "lambda_model_folder", "forged_module_model", "zip_nested_1200_folders", "hidden_learner",
+         "notebook_20000_statements", "notebook_over_statement_cap")
 
 
 def write_corpus(folder: Path, canary: str, learners: list[str] | None = None) -> list[str]:
