@@ -54,11 +54,11 @@ MUTANTS = [
     _mutant("c3w1_l1", "create_final_model", ("tf.keras.layers.Dropout(0.2)", "tf.keras.layers.Dropout(0.5)"),
             "dropout rate is 0.2", id="l1-dropout-0.5"),
     _mutant("c3w1_l1", "create_final_model", (L1_COMPILE, "optimizer=tf.keras.optimizers.Adam(learning_rate=0.0001)"),
-            "RMSprop(learning_rate=0.0001)", id="l1-adam", points=25),
+            "RMSprop(learning_rate=0.0001)", id="l1-adam", points=41.67),
     _mutant("c3w1_l1", "create_final_model", ('Dense(1, activation="sigmoid")', 'Dense(2, activation="softmax")'),
             "Dense(1024, relu), Dropout(0.2) and Dense(1, sigmoid)", id="l1-two-softmax-units"),
     _mutant("c3w1_l1", "create_final_model", ('loss="binary_crossentropy"', 'loss="mse"'),
-            "loss='binary_crossentropy'", id="l1-mse-loss", points=25),
+            "loss='binary_crossentropy'", id="l1-mse-loss", points=41.67),
     # --- C3W1-L2 -------------------------------------------------------------------------
     _mutant("c3w1_l2", "preprocess_image_input",
             ("output_ims = tf.keras.applications.resnet50.preprocess_input(input_images)",
@@ -98,7 +98,7 @@ MUTANTS = [
                                                                                  'loss="categorical_crossentropy"')),
             "class numbers (0-9), not one-hot", id="l2-categorical"),
     _mutant("c3w1_l2", "define_compile_model", (L2_COMPILE, L2_COMPILE.replace('optimizer="SGD"', 'optimizer="adam"')),
-            "optimizer='SGD'", id="l2-adam", points=10),
+            "optimizer='SGD'", id="l2-adam", points=13.33),
     _mutant("c3w1_l2", "define_compile_model", ("tf.keras.layers.Input(shape=(32, 32, 3))", "tf.keras.layers.Input(shape=(224, 224, 3))"),
             "found shape=(None, 1568, 1568, 3)", id="l2-input-224"),
     # --- C3W1-L3 -------------------------------------------------------------------------

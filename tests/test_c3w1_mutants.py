@@ -82,13 +82,14 @@ MUTANTS = [
     # --- Ex6 compute_steps ----------------------------------------------------------------------------
     _mutant("compute_steps", ((STEPS, "length_of_training_dataset // batch_size"),
                               (VALIDATION_STEPS, "length_of_validation_dataset // batch_size")),
-            "floor division drops the last", id="steps-floor"),
-    # The course notebook gives the validation_steps line (it rounds up): a learner's floor division
-    # shows in steps_per_epoch alone, and must still get its hint.
+            "floor division drops the last", id="steps-floor", points=0),
+    # The course notebook gives validation_steps as code that rounds up: the learner's own `//`
+    # shows in steps_per_epoch only, and the hint names that part.
     _mutant("compute_steps", (STEPS, "length_of_training_dataset // batch_size"),
-            "floor division drops the last", id="steps-floor-training-only"),
+            "(you used floor division for steps_per_epoch (3000 // 64 = 46))", id="steps-floor-training-only",
+            points=0),
     _mutant("compute_steps", ("return steps_per_epoch, validation_steps", "return validation_steps, steps_per_epoch"),
-            "in that order", id="steps-swapped"),
+            "in that order, not (validation_steps, steps_per_epoch)", id="steps-swapped"),
     _mutant("compute_steps", (VALIDATION_STEPS, "length_of_validation_dataset // batch_size + 1"),
             "compute_steps(640, 64, 64) returned (10, 2), expected (10, 1)", id="steps-plus-one"),
     # --- Ex7 intersection_over_union --------------------------------------------------------------------

@@ -84,7 +84,10 @@ MUTANTS = [
     _mutant("FCN8", ("conv_block(x, filters, 3, 2, 2)", "conv_block(x, filters, 2, 2, 2)"),
             "kernels other than 3x3", id="FCN8-kernel-size-2"),
     _mutant("FCN8", ("for filters in (32, 64, 128, 256, 256):", "for filters in (32, 64, 128, 256, 512):"),
-            "block 5 has 256 filters", id="FCN8-512-filters-in-block-5"),
+            "give block 5 256 filters", id="FCN8-512-filters-in-block-5"),
+    # Padding to a 96x96 square: the rows are padded too, which only the shapes showed.
+    _mutant("FCN8", (PADDING, "ZeroPadding2D(padding=((0, 96 - input_height), (0, 96 - input_width)))"),
+            "pad only the width, ZeroPadding2D(((0, 0), (0, 12))), not the height as well", id="FCN8-height-padded"),
     _mutant("FCN8", (f"x = tf.keras.layers.{PADDING}(img_input)", "x = img_input"),
             "must be zero-padded on the right from 84 to 96", id="FCN8-no-padding"),
 
@@ -93,25 +96,41 @@ MUTANTS = [
             "the first Conv2DTranspose is applied to f5", id="decoder-first-transpose-on-f5"),
     _mutant("fcn8_decoder", ("Conv2DTranspose(n_classes, 8, strides=8, use_bias=False)",
                              "Conv2DTranspose(n_classes, 8, strides=8)"),
-            "take use_bias=False", id="decoder-transpose-with-bias"),
+            "give the Conv2DTranspose layers use_bias=False", id="decoder-transpose-with-bias"),
+    # Seen in a real notebook: every transpose takes a feature map, both Add()s still written.
+    _mutant("fcn8_decoder", ((FIRST_TRANSPOSE, FIRST_TRANSPOSE[:-3] + "(f5)"),
+                             ("x2 to block 3's size, the same way.\n    o = layers.Conv2DTranspose(n_classes, 4, strides=2, "
+                              "use_bias=False)(o)",
+                              "x2 to block 3's size, the same way.\n    o = layers.Conv2DTranspose(n_classes, 4, strides=2, "
+                              "use_bias=False)(f4)"),
+                             ("Conv2DTranspose(n_classes, 8, strides=8, use_bias=False)(o)",
+                              "Conv2DTranspose(n_classes, 8, strides=8, use_bias=False)(f3)")),
+            "each Conv2DTranspose upsamples the running output", id="decoder-transposes-on-features"),
+    _mutant("fcn8_decoder", (SKIP3, ""), "the skip connection from f3 is missing", id="decoder-no-f3-skip"),
+    _mutant("fcn8_decoder", (SKIP4, ""), "the skip connection from f4 is missing", id="decoder-no-f4-skip"),
     _mutant("fcn8_decoder", ((SKIP4, ""), (SKIP3, "")),
             "the skip connections are missing", id="decoder-no-skip-connections"),
     _mutant("fcn8_decoder", ('layers.Conv2D(n_classes, 1, activation="relu", padding="same")(f4)',
                              'layers.Conv2DTranspose(n_classes, 1, activation="relu", padding="same")(f4)'),
-            "a 1x1 Conv2DTranspose is used for a skip connection", id="decoder-1x1-transpose-skip"),
+            "not a 1x1 Conv2DTranspose", id="decoder-1x1-transpose-skip"),
     _mutant("fcn8_decoder", ('layers.Activation("sigmoid")(o)', 'layers.Activation("softmax")(o)'),
-            "sigmoid, not softmax", id="decoder-softmax"),
+            "use a sigmoid output activation, not softmax (you used softmax)", hint_in_table=False,
+            id="decoder-softmax"),
     _mutant("fcn8_decoder", ("Cropping2D(cropping=((0, 0), (0, 12)))", "Cropping2D(cropping=((0, 0), (6, 6)))"),
-            "the 12 padding columns on the right at the end", id="decoder-final-crop-both-sides"),
+            "not columns on the left (you used Cropping2D(((0, 0), (6, 6))))", hint_in_table=False,
+            id="decoder-final-crop-both-sides"),
+    _mutant("fcn8_decoder", ("Cropping2D(cropping=((0, 0), (0, 12)))", "Cropping2D(cropping=((0, 0), (12, 0)))"),
+            "not columns on the left (you used Cropping2D(((0, 0), (12, 0))))", hint_in_table=False,
+            id="decoder-final-crop-on-the-left"),
 
     # --- Exercise 4: compile_model ---------------------------------------------------------
     _mutant("compile_model", (LOSS, 'loss="sparse_categorical_crossentropy"'),
-            "sparse_categorical_crossentropy expects class numbers", id="compile-sparse-loss"),
+            "sparse_categorical_crossentropy expects class numbers", points=0, id="compile-sparse-loss"),
     _mutant("compile_model", (LOSS, 'loss="binary_crossentropy"'),
-            "binary_crossentropy scores the 11 channels", id="compile-binary-loss"),
-    # No hint in the table: the check itself asks for a metric and gives half the points.
+            "binary_crossentropy scores the 11 channels", points=6.67, id="compile-binary-loss"),
+    # No hint in the table: the check itself asks for a metric; loss and optimizer keep their shares.
     _mutant("compile_model", (',\n                  metrics=["accuracy"]', ""),
-            "add a metric", points=5.0, hint_in_table=False, id="compile-no-metrics"),
+            "add a metric", points=6.67, hint_in_table=False, id="compile-no-metrics"),
 
     # --- Exercise 5: class_wise_metrics ----------------------------------------------------
     _mutant("class_wise_metrics", ("smoothing = 1e-5", "smoothing = 0"),

@@ -125,3 +125,24 @@ def test_a_model_file_naming_a_package_of_the_submission_is_refused(tmp_path):
     assert scores(result) == {"trained_model": 0, "class_wise_metrics": 10}, feedback(result)
     said = feedback(result)["trained_model"]
     assert "asks for module `keras_hub`" in said and "from the submission ran" not in said, said
+
+
+@pytest.mark.parametrize("assignment_id, module, course_file", [
+    ("c3w1", "c3w1_bounding_boxes", "birds.h5"), ("c3w3", "c3w3_segmentation", "model.h5"),
+    ("c3w4", "c3w4_saliency", None)])
+def test_without_a_model_file_the_feedback_says_what_was_looked_for(tmp_path, assignment_id, module, course_file):
+    """No model file: still 'not implemented yet', but naming the files looked for, the course
+    notebook's own file name where the course names one, and how to make one."""
+    from graders.engine.registry import assignment
+
+    shutil.copy(SOLUTIONS / f"{module}.py", tmp_path / f"{module}.py")
+    result = grade(tmp_path, assignment_id, exercises=["trained_model"])
+    said = feedback(result)["trained_model"].splitlines()[0]
+    assert scores(result) == {"trained_model": 0}
+    assert said.startswith("not implemented yet: no trained model file"), said
+    assert "looked for " + ", ".join(assignment(assignment_id).model_files) in said, said
+    assert f"python -m exercises.{assignment_id}_training" in said, said
+    if course_file:
+        assert f"the course notebook saves {course_file}" in said, said
+    else:
+        assert "course notebook saves" not in said, said

@@ -64,7 +64,7 @@ MUTANTS = [
             "not the predicted class", id="predicted-class"),
     _mutant("saliency_map", ("    expected_output = tf.one_hot([class_index], NUM_CLASSES)\n",
                              "    expected_output = tf.one_hot([class_index + 1], NUM_CLASSES)\n"),
-            "the loss is the categorical cross-entropy", id="class-off-by-one"),
+            "the map differs from the expected one", id="class-off-by-one"),
     _mutant("saliency_map", (NORMALIZE, "    normalized = grayscale\n"),
             "normalise to [0, 255]", id="not-normalised"),
     _mutant("saliency_map", (NORMALIZE, NORMALIZE.replace("255 * ", "")),

@@ -42,7 +42,7 @@ MUTANTS = [
     _mutant("c3w4_l1", "build_classifier", ('loss="sparse_categorical_crossentropy"', 'loss="categorical_crossentropy"'),
             "not one-hot", id="l1-categorical", points=20),
     _mutant("c3w4_l1", "build_classifier", ('optimizer="adam"', 'optimizer="sgd"'),
-            "optimizer='adam'", id="l1-sgd", points=20),
+            "optimizer='adam'", id="l1-sgd", points=33.33),
     _mutant("c3w4_l1", "cam_model", (L1_OUTPUTS, "outputs=(predictions, features)"),
             "in the order (features, predictions)", id="l1-outputs-swapped"),
     _mutant("c3w4_l1", "cam_model", ("model.layers[-3].output", "model.layers[-4].output"),
@@ -62,7 +62,7 @@ MUTANTS = [
     _mutant("c3w4_l1", "class_activation_map", (L1_ZOOM, L1_ZOOM.replace("order=2", "order=0")),
             "not nearest neighbour", id="l1-nearest"),
     _mutant("c3w4_l1", "class_activation_map", (L1_ZOOM, L1_ZOOM.replace("order=2", "order=1")),
-            "order=2", id="l1-linear"),
+            "not linear interpolation (order=1)", id="l1-linear"),
     _mutant("c3w4_l1", "class_activation_map", (L1_ZOOM, "upscaled = features"),
             "upscale the 3x3 feature maps to 28x28", id="l1-not-upscaled"),
     # --- C3W4-L4 -------------------------------------------------------------------------
@@ -76,9 +76,11 @@ MUTANTS = [
     _mutant("c3w4_l4", "grad_cam", (L4_CAM, "cam = tf.reduce_sum(weights * activations, axis=-1)"),
             "apply relu", id="l4-no-relu"),
     _mutant("c3w4_l4", "grad_cam", (L4_WEIGHTS, "weights = gradients"),
-            "averaged over height and width", id="l4-raw-gradients"),
+            "the heat maps of coffee.png at 'conv3' has the right shape but different values",
+            id="l4-raw-gradients"),
     _mutant("c3w4_l4", "grad_cam", (L4_WEIGHTS, L4_WEIGHTS.replace("axis=(1, 2)", "axis=-1")),
-            "averaged over height and width", id="l4-averaged-over-channels"),
+            "the heat maps of chelsea.png at 'conv4' has the right shape but different values",
+            id="l4-averaged-over-channels"),
     _mutant("c3w4_l4", "grad_cam", ("predictions[:, class_index]", "predictions[:, 0]"),
             "the given class's score", id="l4-class-0"),
     _mutant("c3w4_l4", "grad_cam", ("predictions[:, class_index]", "tf.reduce_max(predictions, axis=-1)"),
@@ -89,7 +91,7 @@ MUTANTS = [
     _mutant("c3w4_l4", "grad_cam", ("(height, width), method", "(width, height), method"),
             "height and width are swapped", id="l4-size-swapped"),
     _mutant("c3w4_l4", "grad_cam", (L4_GUARD, "    heatmap = heatmap / peak\n"),
-            "return it as it is", id="l4-zero-divided", points=52.5),
+            "return it as it is", id="l4-zero-divided", points=35),
 ]
 
 

@@ -53,6 +53,10 @@ MUTANTS = [
             "differs from the expected map", id="cropped-not-resized"),
     _mutant("do_salience", (TO_RGB, "picture = cv2.cvtColor(cv2.imread('/content/' + image), cv2.COLOR_BGR2RGB)"),
             "cv2.imread returns None for a path where there is no file", id="colab-folder", points=0),
+    # Seen in a real notebook: the class of the ImageNet lab hard-coded, so the target is all zeros.
+    _mutant("do_salience", ("expected = tf.one_hot([label], NUM_CLASSES)",
+                            "expected = tf.one_hot([251] * batch.shape[0], NUM_CLASSES)"),
+            "the map does not follow the `label` argument", id="hard-coded-class", points=0),
     _mutant("do_salience", (SAVE, "cv2.imwrite(image + prefix + '.jpg', salient)"),
             "must save the map to prefix + image", id="saved-elsewhere", points=0),
     _mutant("do_salience", (SAVE, "cv2.imwrite(prefix + image, cv2.applyColorMap(salient, cv2.COLORMAP_HOT))"),
@@ -72,13 +76,13 @@ MUTANTS = [
             id="kernel-5", points=0),
     # --- Ex3 compile_model ---------------------------------------------------------------------------
     _mutant("compile_model", (LOSS, LOSS.replace("sparse_categorical_crossentropy", "categorical_crossentropy")),
-            "loss='sparse_categorical_crossentropy'", id="categorical-loss"),
+            "loss='sparse_categorical_crossentropy'", id="categorical-loss", points=0),
     _mutant("compile_model", (OPTIMIZER, "optimizer=tf.keras.optimizers.Adam(learning_rate=0.001))"),
-            "RMSprop(learning_rate=0.001)", id="adam"),
+            "RMSprop(learning_rate=0.001)", id="adam", points=13.33),
     _mutant("compile_model", (OPTIMIZER, "optimizer=tf.keras.optimizers.RMSprop(learning_rate=0.01))"),
             "RMSprop(learning_rate=0.001)", id="learning-rate-0.01"),
     _mutant("compile_model", (LOSS, LOSS.replace('metrics=["accuracy"]', "metrics=[]")),
-            "metrics=['accuracy']", id="no-accuracy"),
+            "metrics=['accuracy']", id="no-accuracy", points=13.33),
 ]
 
 

@@ -51,10 +51,21 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Hint:
-    """A known mistake: when `applies(observation, reference)` holds, say `message`."""
+    """A known mistake: when `applies(observation, reference)` holds, say `message`.
+
+    `message` says what to change ("use X, not Y"); `seen`, when given, says what the learner's
+    own observation shows (the Y), so the sentence can never read backwards: it is added as
+    "(you used ...)". A hint names one mistake; a rule that holds for the reference itself is
+    not a hint (tests hold every table to that)."""
 
     message: str
     applies: Callable[[Observation, Observation | None], bool]
+    seen: Callable[[Observation, Observation | None], str] | None = None
+
+    def said(self, observation: Observation, reference: Observation | None) -> str:
+        if self.seen is None:
+            return self.message
+        return f"{self.message} (you used {self.seen(observation, reference)})"
 
 
 @dataclass(frozen=True)
@@ -121,7 +132,7 @@ class Exercise:
         for hint in self.hints:
             try:
                 if hint.applies(observation, reference):
-                    return hint.message
+                    return hint.said(observation, reference)
             except (KeyError, IndexError, TypeError, ValueError):
                 continue  # a hint that cannot read this observation does not apply
         return None

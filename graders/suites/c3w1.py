@@ -82,7 +82,8 @@ check_box_regression = common.layer_check("the four box coordinates",
 BOX_HINTS = (
     Hint("the box coordinates are a regression: Dense(4) with no activation (a relu cannot "
          "move a coordinate back up from 0, a sigmoid squeezes it)",
-         lambda o, r: compare.activations(o) not in ([], ["linear"])),
+         lambda o, r: compare.activations(o) not in ([], ["linear"]),
+         seen=lambda o, r: f"activation={compare.activations(o)[-1]!r}"),
     Hint("the box layer has 4 units, one per coordinate (xmin, ymin, xmax, ymax)",
          lambda o, r: common.dense_units(o) != [4]),
     Hint("name the layer: Dense(4, name='bounding_box')",
@@ -170,21 +171,13 @@ def check_define_and_compile(observation, reference) -> Verdict:
     if optimizer.get("class") is None:
         return Verdict.failed("the model is not compiled: call model.compile(optimizer=..., loss=...)",
                               details=details)
-    if observation["loss_error"] is not None:
-        return Verdict.failed(f"evaluating the compiled model on boxes fails: {observation['loss_error']}",
-                              details=details)
-    score, problems = 1.0, []
-    ok, reason = compare.check_close(observation["loss_value"], reference["loss_value"],
-                                     "the loss on a batch of boxes", 1e-4)
-    if not ok:
-        score, problems = score - 0.5, problems + [reason]
-    problem = _optimizer_problem(optimizer, reference["optimizer"])
-    if problem:
-        score, problems = score - 0.5, problems + [problem]
-    if problems:
-        return Verdict(score, "; ".join(problems), details=details)
-    return Verdict.passed("SGD with momentum 0.9 and the mean squared error, on 224x224x3 inputs",
-                          details=details)
+    fatal = (f"evaluating the compiled model on boxes fails: {observation['loss_error']}"
+             if observation["loss_error"] is not None else None)
+    problems = [] if fatal else [
+        common.loss_problem(observation, reference, "the loss on a batch of boxes"),
+        _optimizer_problem(optimizer, reference["optimizer"])]
+    return common.settings_verdict(fatal, problems, "SGD with momentum 0.9 and the mean squared error, on "
+                                   "224x224x3 inputs", details=details)
 
 
 COMPILE_HINTS = (
@@ -193,7 +186,8 @@ COMPILE_HINTS = (
     Hint("use SGD with momentum: tf.keras.optimizers.SGD(momentum=0.9)",
          lambda o, r: o["optimizer"].get("class") == "SGD" and not o["optimizer"].get("momentum")),
     Hint("the boxes are a regression: compile with loss='mse'",
-         lambda o, r: o.get("loss") not in ("mse", "mean_squared_error", "meansquarederror")),
+         lambda o, r: o.get("loss") not in ("mse", "mean_squared_error", "meansquarederror"),
+         seen=lambda o, r: f"loss={o.get('loss')!r}"),
 )
 
 
@@ -228,17 +222,31 @@ def check_compute_steps(observation, reference) -> Verdict:
     return Verdict.passed("steps per epoch and validation steps cover every example")
 
 
-def _floors(o) -> bool:
-    """steps_per_epoch is floor division in every case. Only that one: the course notebook gives
-    the validation_steps code (which rounds up), so a learner's floor shows there alone."""
-    return all(r[0] == t // b for (t, v, b), r in zip(o["cases"], o["results"]))
+STEP_PARTS = ("steps_per_epoch", "validation_steps")
+
+
+def _floored_parts(o) -> list[str]:
+    """The results that are floor divisions in every case (each part judged on its own: the
+    course notebook gives `validation_steps` as code, so a learner's `//` shows in one part only)."""
+    cases = [(t, v, b) for t, v, b in o["cases"]]
+    return [name for index, name in enumerate(STEP_PARTS)
+            if any(case[index] % case[2] for case in cases)
+            and all(result[index] == case[index] // case[2] for case, result in zip(cases, o["results"]))]
+
+
+def _floor_seen(o, r) -> str:
+    parts = _floored_parts(o)
+    training, validation, batch = o["cases"][0]
+    shown = {"steps_per_epoch": f"{training} // {batch} = {training // batch}",
+             "validation_steps": f"{validation} // {batch} = {validation // batch}"}
+    return "floor division for " + " and ".join(f"{name} ({shown[name]})" for name in parts)
 
 
 STEPS_HINTS = (
-    Hint("floor division drops the last, partly filled batch: 3000 examples in batches of 64 need "
-         "47 steps, not 46; round up (math.ceil, or add 1 when there is a remainder)",
-         lambda o, r: _floors(o)),
-    Hint("return (steps_per_epoch, validation_steps) in that order",
+    Hint("floor division drops the last, partly filled batch: round up with math.ceil(n / batch_size) "
+         "(or add 1 when there is a remainder), not n // batch_size",
+         lambda o, r: bool(_floored_parts(o)), seen=_floor_seen),
+    Hint("return (steps_per_epoch, validation_steps) in that order, not (validation_steps, steps_per_epoch)",
          lambda o, r: [res[::-1] for res in o["results"]] == r["results"]),
 )
 
@@ -372,8 +380,10 @@ def probe_trained_model(submission, params) -> dict:
     from graders.data import localization
 
     model = common.load_trained_model(
-        submission.model_file, f"train one with `python -m exercises.c3w1_training`, or save yours next "
-        f"to your code as {MODEL_FILES[0]} (model.save('{MODEL_FILES[0]}'))")
+        submission.model_file, MODEL_FILES,
+        f"train one with `python -m exercises.c3w1_training --submission FOLDER` "
+        f"(it saves {MODEL_FILES[0]})",
+        'birds.h5')
     common.require_shapes(model, IMAGE_SHAPE, (4,))
     images = localization.preprocess(params["images"])
     predictions = model.predict(images, batch_size=16, verbose=0)

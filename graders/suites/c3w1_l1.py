@@ -189,14 +189,13 @@ def check_final_model(observation, reference) -> Verdict:
         return Verdict.failed(f"{reason} with seeded weights", figures=[figure])
     if observation["optimizer"].get("class") is None:
         return Verdict(0.5, "the model is not compiled: call model.compile(...)", figures=[figure])
-    problems = []
-    if figure.marked_rows:  # dropout and the like change training only, so no output shows them
-        problems.append("the head's layers differ from the lab's (marked in the table)")
-    problems += common.compile_problems(observation, reference, "a batch of cats and dogs", metrics=False)
-    if problems:
-        return Verdict(0.5, "; ".join(problems), details=details, figures=[figure])
-    return Verdict.passed("the head, its outputs with seeded weights and the compile settings match",
-                          details=details, figures=[figure])
+    fatal, problems = common.compile_settings(observation, reference, "a batch of cats and dogs", metrics=False)
+    # dropout and the like change training only, so no output shows them: a setting of its own
+    problems = [("the head's layers differ from the lab's (marked in the table)" if figure.marked_rows
+                 else None)] + problems
+    return common.settings_verdict(fatal, problems, "the head, its outputs with seeded weights and the "
+                                   "compile settings match", base=0.5, scale=0.5, details=details,
+                                   figures=[figure])
 
 
 FINAL_HINTS = (

@@ -45,7 +45,7 @@ def check_preprocess(observation, reference) -> Verdict:
     if not ok:
         return Verdict.failed(reason)
     if observation["dtype"] != "float32":
-        return Verdict(0.5, f"the images are {observation['dtype']}, expected float32")
+        return Verdict(common.FORM_SHARE, f"the images are {observation['dtype']}, expected float32")
     return Verdict.passed("float32, preprocessed as ResNet50 expects (BGR, ImageNet means subtracted)")
 
 
@@ -54,13 +54,24 @@ def _looks_scaled_to_unit(o) -> bool:
     return values.shape == o["input"].shape and np.allclose(values, o["input"] / 255.0, atol=1e-4)
 
 
+def _is(o, made) -> bool:
+    """The learner's values are `made(input)` (the input as float64)."""
+    values, given = o["values"], o["input"].astype(np.float64)
+    return values.shape == given.shape and np.allclose(values, made(given), atol=1e-4)
+
+
 PREPROCESS_HINTS = (
     Hint("ResNet50 does not take images scaled to [0, 1]: use "
-         "tf.keras.applications.resnet50.preprocess_input (BGR order, ImageNet means subtracted)",
+         "tf.keras.applications.resnet50.preprocess_input (BGR order, ImageNet means subtracted), not x / 255",
          lambda o, r: _looks_scaled_to_unit(o)),
+    Hint("use tf.keras.applications.resnet50.preprocess_input (BGR order, ImageNet means subtracted), "
+         "not a scaling to [-1, 1] (the MobileNet and Inception preprocessing)",
+         lambda o, r: _is(o, lambda x: x / 127.5 - 1)),
+    Hint("call tf.keras.applications.resnet50.preprocess_input on the images: they come back unchanged",
+         lambda o, r: _is(o, lambda x: x)),
     Hint("convert to float32 first (input_images.astype('float32')), then call "
-         "tf.keras.applications.resnet50.preprocess_input",
-         lambda o, r: o["values"].shape == r["values"].shape),
+         "tf.keras.applications.resnet50.preprocess_input, not on the uint8 images",
+         lambda o, r: not o["dtype"].startswith("float"), seen=lambda o, r: f"{o['dtype']} images"),
 )
 
 
@@ -176,20 +187,15 @@ def check_compile(observation, reference) -> Verdict:
                               f"expected {compare.shape_text(reference['input_shape'])}", details=details)
     if observation["optimizer"].get("class") is None:
         return Verdict.failed("the model is not compiled: call model.compile(...)", details=details)
-    if observation["loss_error"] is not None:
-        return Verdict.failed(f"evaluating the compiled model on class numbers fails: {observation['loss_error']}",
-                              details=details)
-    ok, reason = compare.check_close(observation["loss_value"], reference["loss_value"],
-                                     "the loss on a batch of class numbers", 1e-4)
-    if not ok:
-        return Verdict.failed(reason, details=details)
-    problems = [what for what, differs in (
-        (f"the optimizer is {observation['optimizer']['class']}, expected SGD",
-         observation["optimizer"]["class"] != reference["optimizer"]["class"]),
-        ("add metrics=['accuracy']", "accuracy" not in observation["metrics"])) if differs]
-    if problems:
-        return Verdict(0.5, "; ".join(problems), details=details)
-    return Verdict.passed("SGD, sparse categorical cross-entropy and accuracy on 32x32x3 inputs", details=details)
+    fatal = (f"evaluating the compiled model on class numbers fails: {observation['loss_error']}"
+             if observation["loss_error"] is not None else None)
+    problems = [] if fatal else [
+        common.loss_problem(observation, reference, "the loss on a batch of class numbers"),
+        f"the optimizer is {observation['optimizer']['class']}, expected SGD"
+        if observation["optimizer"]["class"] != reference["optimizer"]["class"] else None,
+        "add metrics=['accuracy']" if "accuracy" not in observation["metrics"] else None]
+    return common.settings_verdict(fatal, problems, "SGD, sparse categorical cross-entropy and accuracy on "
+                                   "32x32x3 inputs", details=details)
 
 
 COMPILE_HINTS = (

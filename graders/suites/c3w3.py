@@ -63,7 +63,7 @@ def check_conv_block(observation, reference) -> Verdict:
         if not ok:
             shape, arguments = CONV_BLOCK_CASES[index]
             call = f"conv_block(Input({shape}), {', '.join(map(str, arguments))})"
-            return Verdict(0.5 if index > 0 else 0.0, f"{call}: {reason}", figures=[figure])
+            return Verdict(common.FORM_SHARE if index > 0 else 0.0, f"{call}: {reason}", figures=[figure])
     return Verdict.passed("output shape and values match with seeded weights", figures=[figure])
 
 
@@ -88,7 +88,8 @@ CONV_BLOCK_HINTS = (
     Hint("the block has two Conv2D layers (each followed by LeakyReLU)",
          lambda o, r: len(compare.layers_of_type(_first_case(o), "Conv2D")) != 2),
     Hint("use LeakyReLU after each convolution, not ReLU",
-         lambda o, r: "leaky_relu" not in compare.activations(_first_case(o))),
+         lambda o, r: "leaky_relu" not in compare.activations(_first_case(o)),
+         seen=lambda o, r: ", ".join(compare.activations(_first_case(o))) or "no activation"),
     Hint("activation='leaky_relu' has a slope of 0.2 in Keras 3; the course's LeakyReLU() layer "
          "has 0.3: use the layer",
          lambda o, r: any(row["config"].get("activation") == "leaky_relu"
@@ -180,6 +181,11 @@ def _flat_padding(padding) -> tuple:
 
 
 FCN8_HINTS = (
+    Hint("pad only the width, ZeroPadding2D(((0, 0), (0, 12))), not the height as well: the 64 rows "
+         "already halve five times, and the decoder crops only columns",
+         lambda o, r: any(_flat_padding(p)[0] != (0, 0) for p in _paddings(o)),
+         seen=lambda o, r: "rows padded by " + ", ".join(str(_flat_padding(p)[0]) for p in _paddings(o)
+                                                          if _flat_padding(p)[0] != (0, 0))),
     Hint("the input is padded on both sides of the width; pad 12 columns on the right only, "
          "ZeroPadding2D(((0, 0), (0, 12))), because the decoder crops them off the right again "
          "(otherwise every output pixel is shifted)",
@@ -193,7 +199,7 @@ FCN8_HINTS = (
     Hint("the encoder's convolutions use kernels other than 3x3; call conv_block with kernel size 3",
          lambda o, r: any(tuple(row["config"]["kernel_size"]) != (3, 3)
                           for row in compare.layers_of_type(o, "Conv2D"))),
-    Hint("block 5 has 256 filters, like block 4, not 512",
+    Hint("give block 5 256 filters, like block 4, not 512",
          lambda o, r: o["output_shapes"][2][-1] == 512),
     Hint("f3, f4 and f5 are the outputs of blocks 3, 4 and 5, in that order",
          lambda o, r: sorted(map(tuple, o["output_shapes"])) == sorted(map(tuple, r["output_shapes"]))
@@ -242,25 +248,75 @@ def _final_activation(o) -> str | None:
     return found[-1] if found else None
 
 
+def _final_crop(o):
+    crops = compare.layers_of_type(o, "Cropping2D")
+    return _flat_padding(crops[-1]["config"]["cropping"]) if crops else None
+
+
+def _projects(o, channels: int) -> bool:
+    """A 1x1 Conv2D takes a feature map of `channels` channels (f4: 256, f3: 128) to the classes."""
+    return any(row["weights"][0][:3] == [1, 1, channels] for row in compare.layers_of_type(o, "Conv2D"))
+
+
+def _transposed_features(o) -> list[str]:
+    """Which feature maps a Conv2DTranspose takes directly (by its input channels and output size),
+    instead of the running output `o`, which has n_classes channels."""
+    named = []
+    for row in _transposes(o):
+        if tuple(row["config"]["kernel_size"]) == (1, 1):
+            continue  # a projection made with the wrong layer: a mistake of its own
+        channels, size = row["weights"][0][-1], row["output_shape"][1:3]
+        if channels == 128:
+            named.append("f3")
+        elif channels == 256:
+            named.append("f5" if size == [6, 8] else "f4")
+    return named
+
+
+def _crop_text(crop) -> str:
+    return f"Cropping2D(({crop[0]}, {crop[1]}))"
+
+
 DECODER_HINTS = (
     Hint("the first Conv2DTranspose is applied to f5; apply it to the output of the 1x1 "
          f"Conv2D({N_CLASSES}) that follows conv7",
-         lambda o, r: _transposes(o) and _transposes(o)[0]["weights"][0][-1] == 256),
-    Hint("a 1x1 Conv2DTranspose is used for a skip connection; project f4 and f3 with "
-         "Conv2D(n_classes, 1, activation='relu', padding='same')",
+         lambda o, r: _transposes(o) and _transposes(o)[0]["weights"][0][-1] == 256
+         and _transposed_features(o) == ["f5"]),
+    Hint("each Conv2DTranspose upsamples the running output: o = Conv2DTranspose(...)(o), not a feature "
+         "map (the features of f4 and f3 come in through the 1x1 convolutions and Add())",
+         lambda o, r: bool(_transposed_features(o)),
+         seen=lambda o, r: "Conv2DTranspose(...)(" + "), (".join(_transposed_features(o)) + ")"),
+    Hint("project the skip connections with a 1x1 Conv2D(n_classes, 1, activation='relu', padding='same') "
+         "of f4 and f3, not a 1x1 Conv2DTranspose",
          lambda o, r: any(tuple(t["config"]["kernel_size"]) == (1, 1) for t in _transposes(o))),
-    Hint("the Conv2DTranspose layers take use_bias=False; a bias here shifts every upsampled pixel",
+    Hint("give the Conv2DTranspose layers use_bias=False; a bias here shifts every upsampled pixel",
          lambda o, r: any(t["config"].get("use_bias") for t in _transposes(o))),
     Hint("the skip connections are missing: add the 1x1 convolutions of f4 and f3 with Add()",
+         lambda o, r: not _projects(o, 256) and not _projects(o, 128)),
+    Hint("the skip connection from f4 is missing: after the first upsampling, "
+         "o = Add()([o, Conv2D(n_classes, 1, activation='relu', padding='same')(f4)])",
+         lambda o, r: not _projects(o, 256)),
+    Hint("the skip connection from f3 is missing: after the second upsampling, "
+         "o = Add()([o, Conv2D(n_classes, 1, activation='relu', padding='same')(f3)])",
+         lambda o, r: not _projects(o, 128)),
+    Hint("add each skip connection to the upsampled output with Add()",
          lambda o, r: len(compare.layers_of_type(o, "Add")) < 2),
-    Hint("the output activation is sigmoid, not softmax",
-         lambda o, r: _final_activation(o) == "softmax"),
-    Hint("the output needs a sigmoid activation",
-         lambda o, r: _final_activation(o) != "sigmoid"),
+    Hint("use a sigmoid output activation, not softmax",
+         lambda o, r: _final_activation(o) == "softmax", seen=lambda o, r: "softmax"),
+    Hint("end with a sigmoid activation, Activation('sigmoid')",
+         lambda o, r: _final_activation(o) != "sigmoid",
+         seen=lambda o, r: f"{_final_activation(o) or 'no activation'} at the end"),
+    Hint("crop the 12 padding columns on the right at the end, Cropping2D(((0, 0), (0, 12))), not "
+         "columns on the left",
+         lambda o, r: _final_crop(o) not in (None, ((0, 0), (0, 12))) and _final_crop(o)[1][0] > 0
+         and sum(_final_crop(o)[1]) == 12 and _final_crop(o)[0] == (0, 0),
+         seen=lambda o, r: _crop_text(_final_crop(o))),
     Hint("crop 1 pixel on each side after each 4x4 upsampling (Cropping2D((1, 1))) and the 12 "
          "padding columns on the right at the end (Cropping2D(((0, 0), (0, 12))))",
          lambda o, r: [row["config"]["cropping"] for row in compare.layers_of_type(o, "Cropping2D")]
-         != [row["config"]["cropping"] for row in compare.layers_of_type(r, "Cropping2D")]),
+         != [row["config"]["cropping"] for row in compare.layers_of_type(r, "Cropping2D")],
+         seen=lambda o, r: ", ".join(_crop_text(_flat_padding(row["config"]["cropping"]))
+                                     for row in compare.layers_of_type(o, "Cropping2D")) or "no cropping"),
     Hint("conv6 is Conv2D(512, 7) and conv7 Conv2D(512, 1), both relu and padding='same', each "
          "followed by Dropout(0.5)",
          lambda o, r: [row["weights"][0] for row in compare.layers_of_type(o, "Conv2D")][:2]
@@ -311,24 +367,21 @@ def probe_compile(submission, params) -> dict:
 def check_compile(observation, reference) -> Verdict:
     details = [f"loss {observation['loss']!r}, optimizer {observation['optimizer'].get('class')}, "
                f"metrics {observation['metrics']}"]
-    if observation["loss_error"] is not None:
-        return Verdict.failed(f"evaluating the compiled model on one-hot label maps fails: "
-                              f"{observation['loss_error']}", details=details)
-    ok, reason = compare.check_close(observation["loss_value"], reference["loss_value"],
-                                     "the loss on a batch of one-hot label maps", 1e-4)
-    if not ok:
-        return Verdict.failed(reason, details=details)
-    if observation["optimizer"].get("class") is None:
-        return Verdict(0.5, "the model has no optimizer: pass optimizer= to model.compile", details=details)
-    if not observation["metrics"]:
-        return Verdict(0.5, "add a metric, for example metrics=['accuracy']", details=details)
+    fatal = (f"evaluating the compiled model on one-hot label maps fails: {observation['loss_error']}"
+             if observation["loss_error"] is not None else None)
+    # The optimizer and the metric are the learner's choice: any one set is right, and one from a
+    # package the grader lacks (a stand-in, graders.engine.addons) is not judged, the loss and metric are.
+    problems = [] if fatal else [
+        common.loss_problem(observation, reference, "the loss on a batch of one-hot label maps"),
+        None if observation["optimizer"].get("class") else "the model has no optimizer: pass optimizer= to "
+                                                          "model.compile",
+        None if observation["metrics"] else "add a metric, for example metrics=['accuracy']"]
+    passed = "the loss fits one-hot label maps; optimizer and metric are set"
     if observation["optimizer"]["stand_in"]:
-        # The optimizer is the learner's choice here, so a package the grader lacks costs nothing:
-        # the stand-in (graders.engine.addons) is not judged, the loss and the metric are.
-        return Verdict.passed(f"the loss fits one-hot label maps and a metric is set; your optimizer "
-                              f"({observation['optimizer']['class']}) was replaced by a stand-in, so the loss "
-                              "and metrics were graded", details=details)
-    return Verdict.passed("the loss fits one-hot label maps; optimizer and metric are set", details=details)
+        passed = (f"the loss fits one-hot label maps and a metric is set; your optimizer "
+                  f"({observation['optimizer']['class']}) was replaced by a stand-in, so the loss "
+                  "and metrics were graded")
+    return common.settings_verdict(fatal, problems, passed, details=details)
 
 
 COMPILE_HINTS = (
@@ -408,8 +461,10 @@ MODEL_FILES = ("c3w3_model.keras", "c3w3_model.h5", "model.keras", "model.h5")
 
 def probe_trained_model(submission, params) -> dict:
     model = common.load_trained_model(
-        submission.model_file, f"train one with `python -m exercises.c3w3_training`, or save yours next "
-        f"to your code as {MODEL_FILES[0]} (model.save('{MODEL_FILES[0]}')) or {MODEL_FILES[1]}")
+        submission.model_file, MODEL_FILES,
+        f"train one with `python -m exercises.c3w3_training --submission FOLDER` "
+        f"(it saves {MODEL_FILES[0]})",
+        'model.h5')
     common.require_shapes(model, (64, 84, 1), (64, 84, N_CLASSES))
     images = _preprocess(params["images"])
     scores = model.predict(images, batch_size=50, verbose=0)

@@ -9,7 +9,8 @@ passes and every known wrong gradient fails. To name the mistake, the probe also
 computes the maps those mistakes give for the first picture.
 
 A wrong `label` cannot be seen: with a 2-class softmax the gradients for label 0
-and label 1 differ by a positive factor, which the stretching removes.
+and label 1 differ by a positive factor, which the stretching removes. A class outside 0 and 1
+can: its one-hot target is all zeros, and the map it gives is among the known mistakes.
 """
 
 from __future__ import annotations
@@ -153,11 +154,14 @@ MISTAKES = {
     "scaled_to_minus_one_one": {"scale": "symmetric"},
     "tf_resize": {"resize": "tf"},
     "area_resize": {"resize": "area"},
+    # A class hard-coded outside 0 and 1 (tf.one_hot([251], 2), copied from the ImageNet lab) makes
+    # the target all zeros: the map then follows no label at all.
+    "no_label": {"target": "none"},
 }
 
 
 def variant_map(model, bgr: np.ndarray, channels="rgb", absolute=True, reduce="sum", scale="unit",
-                resize="cv2") -> np.ndarray:
+                resize="cv2", target="label") -> np.ndarray:
     """The saliency map of a picture (as OpenCV reads it) made with one step changed; with the
     defaults, the course's recipe."""
     import cv2
@@ -175,7 +179,8 @@ def variant_map(model, bgr: np.ndarray, channels="rgb", absolute=True, reduce="s
     batch = tf.convert_to_tensor(picture[None], dtype=tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(batch)
-        loss = tf.keras.losses.categorical_crossentropy(tf.one_hot([0], 2), model(batch))
+        expected = tf.one_hot([0], 2) if target == "label" else tf.zeros((1, 2))
+        loss = tf.keras.losses.categorical_crossentropy(expected, model(batch))
     gradients = tape.gradient(loss, batch)[0]
     gradients = tf.abs(gradients) if absolute else gradients
     grey = (tf.reduce_sum(gradients, axis=-1) if reduce == "sum" else tf.reduce_max(gradients, axis=-1)).numpy()
@@ -285,6 +290,9 @@ DO_SALIENCE_HINTS = (
          "tf.image.resize samples other pixels", _made_with("tf_resize")),
     Hint("resize with cv2.resize(img, (300, 300)) and its default interpolation (bilinear), not INTER_AREA",
          _made_with("area_resize")),
+    Hint("the map does not follow the `label` argument: use tf.one_hot([label], 2) as the target, not a "
+         "class hard-coded outside 0 and 1 (tf.one_hot([251], 2) is all zeros)", _made_with("no_label"),
+         seen=lambda o, r: "a target of all zeros: your map is the one it gives"),
     Hint("stretch the map to [0, 255] with 255 * (x - min) / (max - min) before the cast to uint8: the "
          "raw gradients are far below 1, so cast as they are they become 0",
          lambda o, r: _first_map(o).ndim == 2 and float(np.max(_first_map(o))) < 8),
@@ -363,19 +371,18 @@ def check_compile_model(observation, reference) -> Verdict:
     if optimizer.get("class") is None:
         return Verdict.failed("the model is not compiled: call model.compile(loss=..., metrics=..., "
                               "optimizer=...)", details=details)
-    problems = common.compile_problems(observation, reference, "a batch of labelled pictures")
-    if problems:
-        return Verdict(max(0.0, 1 - len(problems) / 3), "; ".join(problems), details=details)
-    return Verdict.passed("sparse categorical cross-entropy, accuracy and RMSprop(learning_rate=0.001)",
-                          details=details)
+    fatal, problems = common.compile_settings(observation, reference, "a batch of labelled pictures")
+    return common.settings_verdict(fatal, problems, "sparse categorical cross-entropy, accuracy and "
+                                   "RMSprop(learning_rate=0.001)", details=details)
 
 
 COMPILE_HINTS = (
     Hint("the labels are integers (0 or 1), not one-hot: loss='sparse_categorical_crossentropy'",
-         lambda o, r: o["loss"] != "sparse_categorical_crossentropy"),
+         lambda o, r: o["loss"] != "sparse_categorical_crossentropy", seen=lambda o, r: f"loss={o['loss']!r}"),
     Hint("compile with tf.keras.optimizers.RMSprop(learning_rate=0.001)",
          lambda o, r: o["optimizer"].get("class") != "RMSprop"
-         or not np.isclose(float(o["optimizer"].get("learning_rate", -1)), 1e-3, rtol=1e-4)),
+         or not np.isclose(float(o["optimizer"].get("learning_rate", -1)), 1e-3, rtol=1e-4),
+         seen=lambda o, r: f"{o['optimizer'].get('class')} with learning rate {o['optimizer'].get('learning_rate')}"),
     Hint("report the accuracy while training: metrics=['accuracy']",
          lambda o, r: not common.measures_accuracy(o)),
 )
@@ -399,8 +406,9 @@ def probe_trained_model(submission, params) -> dict:
     from graders.data import cat_or_not
 
     model = common.load_trained_model(
-        submission.model_file, "train one with `python -m exercises.c3w4_training`, or save yours next to "
-        f"your code as {MODEL_FILES[0]} (model.save('{MODEL_FILES[0]}')) with its saliency maps")
+        submission.model_file, MODEL_FILES,
+        f"train one with `python -m exercises.c3w4_training --submission FOLDER` (it saves "
+        f"{MODEL_FILES[0]} with its saliency maps)")
     common.require_shapes(model, IMAGE_SHAPE, (2,))
     probabilities = model.predict(cat_or_not.preprocess(params["images"]), batch_size=16, verbose=0)
     folder = os.path.dirname(submission.model_file)

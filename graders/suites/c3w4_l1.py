@@ -96,11 +96,10 @@ def check_classifier(observation, reference) -> Verdict:
         return Verdict.failed(f"{reason} with seeded weights", figures=[figure])
     if observation["optimizer"].get("class") is None:
         return Verdict(0.5, "the model is not compiled: call model.compile(...)", figures=[figure])
-    problems = common.compile_problems(observation, reference, "a batch of labelled images")
-    if problems:
-        return Verdict(0.5, "; ".join(problems), details=details, figures=[figure])
-    return Verdict.passed("the layers, their outputs with seeded weights and the compile settings match",
-                          details=details, figures=[figure])
+    fatal, problems = common.compile_settings(observation, reference, "a batch of labelled images")
+    return common.settings_verdict(fatal, problems, "the layers, their outputs with seeded weights and the "
+                                   "compile settings match", base=0.5, scale=0.5, details=details,
+                                   figures=[figure])
 
 
 def _conv_config(o, key) -> list:
@@ -123,9 +122,9 @@ CLASSIFIER_HINTS = (
     Hint("ten classes: the last layer is Dense(10, activation='softmax')",
          lambda o, r: common.dense_units(o) != [CLASSES] or compare.activations(o)[-1:] != ["softmax"]),
     Hint("the labels are class numbers (0-9), not one-hot: loss='sparse_categorical_crossentropy'",
-         lambda o, r: o["loss"] != "sparse_categorical_crossentropy"),
+         lambda o, r: o["loss"] != "sparse_categorical_crossentropy", seen=lambda o, r: f"loss={o['loss']!r}"),
     Hint("the lab trains with optimizer='adam'",
-         lambda o, r: o["optimizer"].get("class") != "Adam"),
+         lambda o, r: o["optimizer"].get("class") != "Adam", seen=lambda o, r: o["optimizer"].get("class")),
     Hint("report the accuracy while training: metrics=['accuracy']", lambda o, r: not common.measures_accuracy(o)),
 )
 
@@ -198,7 +197,10 @@ def probe_cam(submission, params) -> dict:
                 raise common.fail(f"class_activation_map returned {type(returned).__name__}; it must "
                                   "return the map as an array") from None
     shapes = {m.shape for m in maps}
-    observation = {"shape": list(maps[0].shape), "bias": bias, "maps": np.zeros((0,))}  # maps of mixed shapes: none
+    # The inputs travel too, so the trusted side can compute the maps known mistakes make; maps of
+    # mixed shapes cannot be stacked: none, and the check says why.
+    observation = {"shape": list(maps[0].shape), "bias": bias, "features": features, "kernel": kernel,
+                   "maps": np.zeros((0,))}
     if len(shapes) == 1:
         observation["maps"] = np.stack(maps).reshape((len(features), CLASSES) + maps[0].shape)
     return observation
@@ -247,18 +249,35 @@ def _blocky(o, r) -> bool:
     return all(len(np.unique(np.round(m, 5))) <= 9 for m in o["maps"].reshape((-1,) + tuple(o["shape"])))
 
 
+def _zoomed_with(order: int):
+    """The learner's maps are the right ones but for a zoom of another spline `order` (trusted
+    side: scipy only)."""
+    def applies(o, r) -> bool:
+        import scipy.ndimage
+
+        scale = IMAGE_SHAPE[0] / FEATURE_SHAPE[0]
+        zoomed = np.stack([scipy.ndimage.zoom(f, (scale, scale, 1), order=order) for f in o["features"]])
+        made = np.einsum("nhwk,kc->nchw", zoomed, o["kernel"])
+        return made.shape == o["maps"].shape and compare.check_array(o["maps"], made, tolerance=1e-3)[0]
+
+    return applies
+
+
 CAM_HINTS = (
     Hint("upscale the 3x3 feature maps to 28x28 before the dot product: "
-         "scipy.ndimage.zoom(features, (28 / 3, 28 / 3, 1), order=2)", lambda o, r: o["shape"] == [3, 3]),
+         "scipy.ndimage.zoom(features, (28 / 3, 28 / 3, 1), order=2)", lambda o, r: o["shape"] == [3, 3],
+         seen=lambda o, r: "the 3x3 maps as they are"),
     Hint("weigh the features with one class's column of the kernel, dense_weights[0][:, class_index] "
-         "(128 weights): the map is 28x28", lambda o, r: o["shape"] != r["shape"]),
-    Hint("leave the bias out: the map weighs the features with the kernel column only",
+         "(128 weights): the map is 28x28", lambda o, r: o["shape"] != r["shape"],
+         seen=lambda o, r: f"a map of shape {compare.shape_text(o['shape'])}"),
+    Hint("leave the bias out: the map weighs the features with the kernel column only, not column plus bias",
          _bias_added),
-    Hint("use the given class's column of the kernel: dense_weights[0][:, class_index]", _uses_one_class),
+    Hint("use the given class's column of the kernel, dense_weights[0][:, class_index], not another "
+         "class's column", _uses_one_class),
     Hint("the upscaling is spline interpolation of order 2 (zoom(..., order=2)), not nearest neighbour "
          "(order=0)", _blocky),
-    Hint("upscale with scipy.ndimage.zoom(features, (28 / 3, 28 / 3, 1), order=2), then take the dot "
-         "product with the class's kernel column", lambda o, r: True),
+    Hint("the upscaling is spline interpolation of order 2 (zoom(..., order=2)), not linear "
+         "interpolation (order=1)", _zoomed_with(1)),
 )
 
 

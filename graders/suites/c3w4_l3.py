@@ -254,7 +254,7 @@ def check_preprocess(observation, reference) -> Verdict:
         return Verdict.failed(problems[0], details=problems[1:],
                               figures=[_preprocess_figure(observation, reference)])
     if not float32:
-        return Verdict(0.5, f"the images are {observation['cases'][0]['dtype']}; the hub model takes float32")
+        return Verdict(common.FORM_SHARE, f"the images are {observation['cases'][0]['dtype']}; the hub model takes float32")
     return Verdict.passed(f"{len(reference['cases'])} photographs of different sizes resized to 299x299, in [0, 1], "
                           f"float32, with a batch axis (mean difference at most {PREPROCESS_MEAN_BOUND})")
 
@@ -351,20 +351,15 @@ def check_saliency(observation, reference) -> Verdict:
         shapes_ok = shapes_ok and mine["shape"] == theirs["shape"]
         uint8 = uint8 and mine["dtype"] == "uint8"
     if not shapes_ok:
-        return Verdict(0.5, f"the maps are right but have shape {compare.shape_text(observation['cases'][0]['shape'])}"
+        return Verdict(common.FORM_SHARE, f"the maps are right but have shape {compare.shape_text(observation['cases'][0]['shape'])}"
                             f"; squeeze them to {compare.shape_text(reference['cases'][0]['shape'])}",
                        details=details, figures=[figure])
     if not uint8:
-        return Verdict(0.5, f"the maps are right but are {observation['cases'][0]['dtype']}; cast them to uint8",
+        return Verdict(common.FORM_SHARE, f"the maps are right but are {observation['cases'][0]['dtype']}; cast them to uint8",
                        details=details, figures=[figure])
     return Verdict.passed(f"all {len(reference['cases'])} maps match (correlation at least {maps.MIN_CORRELATION:g}, "
                           f"{maps.MIN_SHARE_WITHIN:.0%} of pixels within {MAP_LEVELS} grey levels)",
                           details=details, figures=[figure])
-
-
-def _maps_agree(o, r) -> bool:
-    return all(mine["map"].size and map_agreement(mine["map"], theirs["map"]).ok
-               for mine, theirs in zip(o["cases"], r["cases"]))
 
 
 def _resembles(o, mistake: str) -> bool:
@@ -389,9 +384,6 @@ SALIENCY_HINTS = (
          lambda o, r: _resembles(o, "predicted_class")),
     Hint("normalise to [0, 255]: 255 * (x - min) / (max - min), then cast to uint8",
          lambda o, r: _not_stretched(o)),
-    Hint("the loss is the categorical cross-entropy between tf.one_hot([class_index], 1001) and the "
-         "classifier's probabilities; the map is the gradient of that loss w.r.t. the image",
-         lambda o, r: not _maps_agree(o, r)),
 )
 
 

@@ -169,7 +169,7 @@ def check_grad_cam(observation, reference) -> Verdict:
         silent = ~_active(expected["maps"])
         if not compare.check_array(case["maps"][silent], expected["maps"][silent], tolerance=TOLERANCE)[0]:
             found = "NaN" if np.isnan(case["maps"][silent]).any() else "other values"
-            return Verdict(0.75, f"where nothing speaks for a class (in {case_name(index)}) its heat map "
+            return Verdict(common.FORM_SHARE, f"where nothing speaks for a class (in {case_name(index)}) its heat map "
                                  f"should be zero everywhere, but it holds {found}", figures=[figure])
     return Verdict.passed(f"the heat maps of all {CLASSES} classes match at four layers, and the maps "
                           "with nothing to show stay zero", figures=[figure])
@@ -252,11 +252,9 @@ GRAD_CAM_HINTS = (
     Hint("apply relu to the weighted sum of the feature maps: the heat map shows only what speaks for "
          "the class, so it has no negative values", _negative),
     Hint("divide the map by its maximum after resizing it, so its largest value is 1", _not_normalised),
-    Hint("take the gradient of the given class's score, predictions[:, class_index]", _another_class),
+    Hint("take the gradient of the given class's score, predictions[:, class_index], not another class's",
+         _another_class),
     Hint("resize bilinearly (method='bilinear'), not to the nearest neighbour", _blocky),
-    Hint("one weight per feature map: the gradients averaged over height and width, "
-         "tf.reduce_mean(gradients, axis=(1, 2)), times the feature maps, summed over the channels",
-         lambda o, r: True),
 )
 
 

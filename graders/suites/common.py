@@ -130,10 +130,10 @@ def check_backbone(observation, reference, network: str, input_shape: tuple) -> 
     if not ok:
         return Verdict.failed(reason + " with seeded weights", details=details)
     if asked_for["weights"] != "imagenet":
-        return Verdict(0.5, f"weights={asked_for['weights']!r}: the network starts from random weights",
+        return Verdict(FORM_SHARE, f"weights={asked_for['weights']!r}: the network starts from random weights",
                        details=details)
     if asked_for["input_shape"] not in (None, list(input_shape)):
-        return Verdict(0.5, f"{network} was built for input_shape={tuple(asked_for['input_shape'])}",
+        return Verdict(FORM_SHARE, f"{network} was built for input_shape={tuple(asked_for['input_shape'])}",
                        details=details)
     return Verdict.passed(f"{network} without its top, with ImageNet weights; the "
                           f"{'x'.join(map(str, theirs[1:]))} features match with seeded weights", details=details)
@@ -194,7 +194,7 @@ def layer_check(what: str, caption: str, name: str | None = None):
     def check(observation, reference) -> Verdict:
         verdict = check_layers(observation, reference, what, caption)
         if name and verdict.score >= 1 and observation["output_name"] != name:
-            return Verdict(0.5, f"the output layer is named {observation['output_name']!r}, not {name!r}",
+            return Verdict(FORM_SHARE, f"the output layer is named {observation['output_name']!r}, not {name!r}",
                            figures=verdict.figures)
         return verdict
 
@@ -257,11 +257,18 @@ def optimizer_description(optimizer) -> dict:
             "stand_in": isinstance(stand_in, str), **config}
 
 
-def load_trained_model(path: str | None, how_to_train: str):
+def load_trained_model(path: str | None, looked_for: tuple[str, ...], how_to_train: str,
+                       course_saves: str | None = None):
     """The learner's saved model, loaded with Keras' safe mode (no code from the file runs) and
-    with imports only from the grader's environment (none from the submission's folder)."""
+    with imports only from the grader's environment (none from the submission's folder).
+
+    Without one, say which names were looked for, the name the course notebook saves (when it is
+    known; that file is graded as it is) and how to make one."""
     if path is None:
-        raise fail(f"not implemented yet: no trained model file; {how_to_train}")
+        course = (f"; the course notebook saves {course_saves} (model.save('{course_saves}')): put that "
+                  "file next to your code" if course_saves else "")
+        raise fail(f"not implemented yet: no trained model file next to your code (looked for "
+                   f"{', '.join(looked_for)}){course}; or {how_to_train}")
     from graders.engine.trusted_imports import KERAS_IMPORTS_BY_NAME, only_environment_imports
 
     guard = None
@@ -320,23 +327,44 @@ def measures_accuracy(observation) -> bool:
     return bool(set(ACCURACY_NAMES) & set(observation["metrics"]))
 
 
-def compile_problems(observation, reference, batch: str, metrics: bool = True) -> list[str]:
-    """What a compiled model's settings get wrong against the reference's: the loss (judged by its
-    value on `batch`, so any spelling of the right loss passes), the optimizer and its learning
-    rate, and (with `metrics`) an accuracy metric."""
-    problems = []
+# --- partial credit (README, "Partial credit"): one policy for every suite ----------------------
+FORM_SHARE = 0.5  # a result right in value but off in form (a dtype, a name, an argument ignored)
+
+
+def settings_verdict(fatal: str | None, problems: list, passed: str, *, base: float = 0.0,
+                     scale: float = 1.0, **kw) -> Verdict:
+    """Independent settings (compile's loss, optimizer, metric; a head's layers) each earn an equal
+    share of `scale` when right on their own, on top of `base` (what the exercise earned before
+    them). A `fatal` mistake, one that makes training impossible (model.fit would raise), earns
+    none of them: the other settings are never used."""
+    if fatal:
+        return Verdict(base, fatal, **kw)
+    wrong = [problem for problem in problems if problem]
+    if not wrong:
+        return Verdict(base + scale, passed, **kw)
+    return Verdict(base + scale * (1 - len(wrong) / len(problems)), "; ".join(wrong), **kw)
+
+
+def loss_problem(observation, reference, what: str) -> str | None:
+    """Why the compiled loss's value differs from the reference's on the same batch; None if not."""
+    ok, reason = compare.check_close(observation["loss_value"], reference["loss_value"], what, 1e-4)
+    return None if ok else reason
+
+
+def compile_settings(observation, reference, batch: str, metrics: bool = True) -> tuple[str | None, list]:
+    """What a compiled model's settings get wrong against the reference's, for `settings_verdict`:
+    the fatal mistake (evaluating on `batch` raises), then one entry per setting, None when right:
+    the loss (judged by its value on `batch`, so any spelling of the right loss passes), the
+    optimizer and its learning rate, and (with `metrics`) an accuracy metric."""
     if observation["loss_error"] is not None:
-        problems.append(f"evaluating the compiled model on {batch} fails: {observation['loss_error']}")
-    else:
-        ok, reason = compare.check_close(observation["loss_value"], reference["loss_value"],
-                                         f"the loss on {batch}", 1e-4)
-        if not ok:
-            problems.append(reason)
+        return f"evaluating the compiled model on {batch} fails: {observation['loss_error']}", []
+    problems = [loss_problem(observation, reference, f"the loss on {batch}")]
     mine, theirs = observation["optimizer"], reference["optimizer"]
-    if mine.get("class") != theirs["class"] or not np.isclose(float(mine.get("learning_rate", np.nan)),
-                                                            theirs["learning_rate"], rtol=1e-4):
-        problems.append(f"the optimizer is {mine.get('class')} with learning rate {mine.get('learning_rate')}, "
-                        f"expected {theirs['class']} with {theirs['learning_rate']:g}")
-    if metrics and not measures_accuracy(observation):
-        problems.append(f"the metrics are {observation['metrics']}, expected ['accuracy']")
-    return problems
+    problems.append(None if mine.get("class") == theirs["class"] and np.isclose(
+        float(mine.get("learning_rate", np.nan)), theirs["learning_rate"], rtol=1e-4) else
+        f"the optimizer is {mine.get('class')} with learning rate {mine.get('learning_rate')}, "
+        f"expected {theirs['class']} with {theirs['learning_rate']:g}")
+    if metrics:
+        problems.append(None if measures_accuracy(observation) else
+                        f"the metrics are {observation['metrics']}, expected ['accuracy']")
+    return None, problems
