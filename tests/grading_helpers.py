@@ -112,3 +112,38 @@ def mutants_per_exercise(mutants, lab: str) -> dict[str, int]:
     """How many of `mutants` (pytest params whose first two values are lab and exercise) each of
     the lab's exercises has."""
     return {e.id: sum(1 for m in mutants if tuple(m.values[:2]) == (lab, e.id)) for e in assignment(lab).exercises}
+
+
+def _python_line(line: str) -> str:
+    """One IPython line as nbconvert's script exporter writes it."""
+    body = line.lstrip()
+    indent = line[:len(line) - len(body)]
+    if body.startswith("!"):
+        return f"{indent}get_ipython().system({body[1:]!r})"
+    if body.startswith("%"):
+        name, _, argument = body[1:].partition(" ")
+        return f"{indent}get_ipython().run_line_magic({name!r}, {argument!r})"
+    return line
+
+
+def as_script(notebook, style: str) -> str:
+    """The notebook as `jupyter nbconvert --to script` writes it (a `# In[n]:` marker before each
+    code cell, text cells as comments, IPython lines as `get_ipython()` calls) or as jupytext's
+    percent format does (`# %%` cells, `# %% [markdown]` text cells, IPython lines commented)."""
+    if style == "nbconvert":
+        parts, count = ["#!/usr/bin/env python\n# coding: utf-8\n"], 0
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                count += 1
+                parts.append(f"# In[{count}]:\n\n\n" + "\n".join(map(_python_line, cell.source.split("\n"))))
+            else:
+                parts.append("\n".join(f"# {line}" for line in cell.source.split("\n")))
+        return "\n\n\n".join(parts) + "\n"
+    parts = []
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            lines = [f"# {line}" if line.lstrip().startswith(("!", "%")) else line for line in cell.source.split("\n")]
+            parts.append("# %%\n" + "\n".join(lines))
+        else:
+            parts.append("# %% [markdown]\n" + "\n".join(f"# {line}" for line in cell.source.split("\n")))
+    return "\n\n".join(parts) + "\n"

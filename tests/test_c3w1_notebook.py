@@ -9,7 +9,8 @@ a top-level cell that sets steps_per_epoch and validation_steps.
 from __future__ import annotations
 
 import nbformat
-from grading_helpers import feedback, grade, scores
+import pytest
+from grading_helpers import as_script, feedback, grade, scores
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 CELLS = [
@@ -109,3 +110,13 @@ def test_floor_division_in_the_steps_cell_costs_that_exercise_only(tmp_path):
     got = scores(result)
     assert got["compute_steps"] == 0 and sum(got.values()) == 60, feedback(result)
     assert "compute_steps(3000, 3033, 64) returned (46, 48), expected (47, 48)" in feedback(result)["compute_steps"]
+
+
+@pytest.mark.parametrize("style", ["nbconvert", "jupytext"])
+def test_the_course_notebook_saved_as_a_script_is_graded_like_it(tmp_path, style):
+    script = tmp_path / "exported" / "C3W1_Assignment.py"
+    script.parent.mkdir()
+    script.write_text(as_script(nbformat.read(str(_notebook(tmp_path)), as_version=4), style))
+    result = grade(script, "c3w1", exercises=GRADED)
+    assert set(scores(result).values()) == {10}, feedback(result)
+    assert "`history = model.fit(training_dataset" in "\n".join(result.left_out)

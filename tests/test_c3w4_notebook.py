@@ -11,7 +11,8 @@ files the grader does not have.
 from __future__ import annotations
 
 import nbformat
-from grading_helpers import feedback, grade, scores
+import pytest
+from grading_helpers import as_script, feedback, grade, scores
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 CELLS = [
@@ -99,3 +100,13 @@ def test_a_notebook_that_leaves_the_picture_in_bgr_loses_do_salience_only(tmp_pa
     got = scores(result)
     assert got == {"do_salience": 0, "build_classifier": 20, "compile_model": 20}, feedback(result)
     assert "cv2.imread gives the colours in BGR order" in feedback(result)["do_salience"]
+
+
+@pytest.mark.parametrize("style", ["nbconvert", "jupytext"])
+def test_the_course_notebook_saved_as_a_script_is_graded_like_it(tmp_path, style):
+    script = tmp_path / "exported" / "C3W4_Assignment.py"
+    script.parent.mkdir()
+    script.write_text(as_script(nbformat.read(str(_notebook(tmp_path)), as_version=4), style))
+    result = grade(script, "c3w4", exercises=GRADED)
+    assert scores(result) == {"do_salience": 30, "build_classifier": 20, "compile_model": 20}, feedback(result)
+    assert "model.fit(train_batches" in "\n".join(result.left_out)

@@ -14,7 +14,8 @@ import importlib.util
 from pathlib import Path
 
 import nbformat
-from grading_helpers import feedback, grade, run_grader_json, scores
+import pytest
+from grading_helpers import as_script, feedback, grade, run_grader_json, scores
 
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
 NOTEBOOK = SUBMISSIONS / "c3w3_course_notebook" / "C3W3_Assignment.ipynb"
@@ -125,3 +126,53 @@ def test_a_tensorflow_addons_optimizer_in_the_compile_cell_costs_nothing(tmp_pat
     assert "replaced by a stand-in, so the loss and metrics were graded" in said
     assert "`tfa.optimizers.Lookahead` was replaced by a stand-in" in said
     assert not any("tensorflow_addons" in p for p in result.load_problems), result.load_problems
+
+
+@pytest.mark.parametrize("style", ["nbconvert", "jupytext"])
+def test_the_notebook_saved_as_a_script_is_graded_like_the_notebook(tmp_path, style):
+    """A course notebook exported to `.py` keeps its top-level compile cell (graded as
+    compile_model), leaves out training, downloads and plots, and names cells in its messages."""
+    notebook = nbformat.read(str(NOTEBOOK), as_version=4)
+    script = tmp_path / "C3W3_Assignment.py"
+    script.write_text(as_script(notebook, style))
+
+    result = grade(script, exercises=FIVE)
+    assert scores(result) == FULL_MARKS, feedback(result)
+    assert "accepted the Keras 2 argument `lr=`" in feedback(result)["compile_model"]
+    left_out = "\n".join(result.left_out)
+    assert "`history = model.fit(training_dataset" in left_out
+    assert "`files.download('model.h5')`" in left_out
+    assert "`images = np.load('/tmp/m2nist/combined.npy')`" in left_out
+    assert "`model.compile(" not in left_out  # it became compile_model
+    if style == "nbconvert":
+        assert "`get_ipython().system('pip install -q tensorflow-addons')`" in left_out
+    problems = [p for p in result.load_problems if "cannot be imported" in p]
+    assert problems and all(p.startswith("cell ") for p in problems), result.load_problems
+
+
+def test_a_module_copied_cell_by_cell_without_markers_is_read_as_a_notebook(tmp_path):
+    """No markers: the compile step at top level is still found, and places are lines."""
+    notebook = nbformat.read(str(NOTEBOOK), as_version=4)
+    code = "\n\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    # IPython lines are not Python: whoever copies the cells into a module drops them
+    code = "\n".join(line[:len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("!", "%"))
+                     else line for line in code.split("\n"))
+    script = tmp_path / "c3w3_segmentation.py"
+    script.write_text(code)
+
+    result = grade(script, exercises=["compile_model", "conv_block"])
+    assert scores(result) == {"compile_model": 10, "conv_block": 15}, feedback(result)
+    problems = [p for p in result.load_problems if "cannot be imported" in p]
+    assert problems and all(p.startswith("line ") for p in problems), result.load_problems
+
+
+def test_a_module_that_defines_every_step_runs_as_it_is():
+    from graders.engine.notebook import in_notebook_style
+    from graders.engine.registry import assignment
+
+    steps = assignment("c3w3").steps
+    solution = (SUBMISSIONS.parent.parent / "solutions" / "c3w3_segmentation.py").read_text()
+    assert not in_notebook_style(solution, steps)
+    assert in_notebook_style("# %%\nx = 1\n", ())
+    assert in_notebook_style("import tensorflow as tf\nmodel = tf.keras.Sequential()\n"
+                             "model.compile(loss='mse')\n", steps)

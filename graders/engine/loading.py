@@ -51,6 +51,22 @@ def _read_python(path: Path, caps: SubmissionCaps) -> SubmissionSource:
     return SubmissionSource(code=code, filename=str(path))
 
 
+def _as_notebook_script(path: Path, source: SubmissionSource, assignment: Assignment,
+                        caps: SubmissionCaps) -> SubmissionSource:
+    """A course notebook saved as a `.py` is read as the notebook would be: its top-level steps
+    graded, downloads, training and plots left out and listed, locations by cell where the
+    script marks its cells (by line where it does not)."""
+    from .notebook import has_cell_markers, in_notebook_style, load_script, notebook_positions
+
+    if not in_notebook_style(source.code, assignment.steps):
+        return source
+    script = load_script(path, source.code, assignment.steps, caps)
+    by_cell = has_cell_markers(source.code)
+    for line, (cell, line_in_cell) in notebook_positions(script.code).items():
+        script.line_labels[line] = f"cell {cell}, line {line_in_cell}" if by_cell else f"line {line_in_cell}"
+    return script
+
+
 def _code_file(folder: Path, assignment: Assignment) -> Path:
     module_file = folder / f"{assignment.module}.py"
     if module_file.is_file():
@@ -97,6 +113,7 @@ def load_submission(path: str | os.PathLike, assignment: Assignment,
             source.line_labels[line] = "cell {}, line {}".format(*position)
     elif code_file.suffix == ".py":
         source = _read_python(code_file, caps)
+        source = _as_notebook_script(code_file, source, assignment, caps)
     else:
         raise SubmissionError(f"{code_file.name}: expected a .py file, a notebook (.ipynb) or a folder")
     folder = code_file.parent

@@ -122,6 +122,8 @@ class NotebookWork:
     functions: list[SynthesizedFunction] = field(default_factory=list)
     code: str = ""
     left_out: list[str] = field(default_factory=list)
+    script: str = ""  # the text of a notebook saved as a script (read by the loader)
+    unmarked_script: bool = False  # a script without cell markers: the whole file is one cell
 
     @property
     def filename(self) -> str:
@@ -722,8 +724,21 @@ def _is_assignment(node: ast.stmt) -> bool:
     return isinstance(node, (ast.Assign, ast.AugAssign)) or (isinstance(node, ast.AnnAssign) and node.value is not None)
 
 
+def _needed(assignments: list[Statement], call: ast.stmt) -> list[Statement]:
+    """The assignments `call` needs, directly or through one another: a script without cell
+    markers is one long cell, whose data loading must not move into the step's function."""
+    wanted = _loaded_names(call, True)
+    needed: list[Statement] = []
+    for statement in reversed(assignments):
+        if _assigned_names(statement.node) & wanted:
+            needed.append(statement)
+            wanted |= _loaded_names(statement.node, True)
+    return needed[::-1]
+
+
 def _method_cell(work: NotebookWork, step: TopLevelStep):
-    """The first `<name>.<method>(...)` and the assignments before it in its cell."""
+    """The first `<name>.<method>(...)` and the assignments before it in its cell (in a script
+    without cell markers, only those it needs)."""
     for cell in work.cells:
         for index, statement in enumerate(cell.statements):
             receiver = _method_call_receiver(statement.node, step.method)
@@ -731,6 +746,8 @@ def _method_cell(work: NotebookWork, step: TopLevelStep):
                 continue
             used = [s for s in cell.statements[:index]
                     if _is_assignment(s.node) and receiver not in _assigned_names(s.node)]  # not rebound
+            if work.unmarked_script:
+                used = _needed(used, statement.node)
             body = [s.node for s in used] + [statement.node]
             return SynthesizedFunction(step, (receiver,), (receiver,), cell, body), statement
     return None
@@ -853,8 +870,82 @@ PIPELINE: tuple[Step, ...] = (
 
 
 # ---------------------------------------------------------------------------
+# A course notebook saved as a script
+# ---------------------------------------------------------------------------
+# nbconvert's `# In[3]:` before each code cell; jupytext's and editors' `# %%` (with `[markdown]`
+# for a text cell, whose lines are comments anyway).
+_SCRIPT_CELL = re.compile(r"^# (?:In\[[ \d]*\]:|%%)(.*)$")
+
+
+def _script_cells(code: str) -> list[Cell]:
+    """The code cells of a script in a notebook's style, numbered as they stand (a text cell
+    counts: it is a cell of the notebook); without markers, the whole file is cell 1. What comes
+    before the first marker (nbconvert's `# coding: utf-8` header) is a cell 0 of its own."""
+    cells: list[Cell] = []
+    number, lines, is_code = 0, [], True
+    for line in code.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        marker = _SCRIPT_CELL.match(line)
+        if marker is None:
+            lines.append(line)
+            continue
+        if is_code and "\n".join(lines).strip():
+            cells.append(Cell(number, "\n".join(lines)))
+        number, lines = number + 1, []
+        is_code = "[markdown]" not in marker.group(1) and "[md]" not in marker.group(1)
+    if is_code and "\n".join(lines).strip():
+        cells.append(Cell(number if number else 1, "\n".join(lines)))
+    return cells
+
+
+def has_cell_markers(code: str) -> bool:
+    return any(_SCRIPT_CELL.match(line) for line in code.split("\n"))
+
+
+def in_notebook_style(code: str, steps: tuple[TopLevelStep, ...]) -> bool:
+    """Whether a `.py` is a course notebook in script form, to be read as the notebook would be:
+    it has cell markers, or it leaves a top-level step (such as `model.compile(...)` for
+    `compile_model`) to top-level code instead of defining the step's function. A module that
+    defines every function is run as it is."""
+    if has_cell_markers(code):
+        return True
+    if not steps:
+        return False
+    try:
+        tree = _quietly(ast.parse, code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    defined: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, _DEFINING):
+            defined |= _bound_names(node)
+    return any(step.function not in defined for step in steps) and not all(_keepable(n) for n in tree.body)
+
+
+def collect_script_cells(work: NotebookWork) -> None:
+    """The cells of a script in a notebook's style (read and decoded by the loader)."""
+    work.cells = _script_cells(work.script)
+    work.unmarked_script = not has_cell_markers(work.script)
+    if not work.cells:
+        raise SubmissionError(f"{work.filename} has no code")
+
+
+SCRIPT_PIPELINE: tuple[Step, ...] = (collect_script_cells,) + PIPELINE[2:]
+
+
+# ---------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------
+def load_script(path: str | os.PathLike[str], code: str, steps: tuple[TopLevelStep, ...] = (),
+                caps: SubmissionCaps = SubmissionCaps()) -> SubmissionSource:
+    """The gradable code of a course notebook exported as a script (`jupyter nbconvert --to
+    script`, jupytext, or copied cell by cell), and what was left out: the same account as
+    `load_notebook`, cells taken from the script's markers."""
+    work = NotebookWork(Path(path), tuple(steps), caps, script=code)
+    for step in SCRIPT_PIPELINE:
+        step(work)
+    return SubmissionSource(code=work.code, filename=work.filename, left_out=list(work.left_out))
+
+
 def load_notebook(path: str | os.PathLike[str], steps: tuple[TopLevelStep, ...] = (),
                   caps: SubmissionCaps = SubmissionCaps()) -> SubmissionSource:
     """The gradable code of a course notebook, and what was left out of it.
