@@ -147,3 +147,13 @@ def as_script(notebook, style: str) -> str:
         else:
             parts.append("# %% [markdown]\n" + "\n".join(f"# {line}" for line in cell.source.split("\n")))
     return "\n\n".join(parts) + "\n"
+
+
+def saved_as_script(notebook: Path, folder: Path, style: str) -> Path:
+    """`notebook` written into `folder` as a script of `style` (see `as_script`), under its own name."""
+    import nbformat
+
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / f"{notebook.stem}.py"
+    script.write_text(as_script(nbformat.read(str(notebook), as_version=4), style))
+    return script

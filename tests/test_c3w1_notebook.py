@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from grading_helpers import as_script, feedback, grade, scores
+from grading_helpers import feedback, grade, saved_as_script, scores
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 CELLS = [
@@ -114,9 +114,6 @@ def test_floor_division_in_the_steps_cell_costs_that_exercise_only(tmp_path):
 
 @pytest.mark.parametrize("style", ["nbconvert", "jupytext"])
 def test_the_course_notebook_saved_as_a_script_is_graded_like_it(tmp_path, style):
-    script = tmp_path / "exported" / "C3W1_Assignment.py"
-    script.parent.mkdir()
-    script.write_text(as_script(nbformat.read(str(_notebook(tmp_path)), as_version=4), style))
-    result = grade(script, "c3w1", exercises=GRADED)
+    result = grade(saved_as_script(_notebook(tmp_path), tmp_path / "exported", style), "c3w1", exercises=GRADED)
     assert set(scores(result).values()) == {10}, feedback(result)
     assert "`history = model.fit(training_dataset" in "\n".join(result.left_out)

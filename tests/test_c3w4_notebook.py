@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from grading_helpers import as_script, feedback, grade, scores
+from grading_helpers import feedback, grade, saved_as_script, scores
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 CELLS = [
@@ -104,9 +104,6 @@ def test_a_notebook_that_leaves_the_picture_in_bgr_loses_do_salience_only(tmp_pa
 
 @pytest.mark.parametrize("style", ["nbconvert", "jupytext"])
 def test_the_course_notebook_saved_as_a_script_is_graded_like_it(tmp_path, style):
-    script = tmp_path / "exported" / "C3W4_Assignment.py"
-    script.parent.mkdir()
-    script.write_text(as_script(nbformat.read(str(_notebook(tmp_path)), as_version=4), style))
-    result = grade(script, "c3w4", exercises=GRADED)
+    result = grade(saved_as_script(_notebook(tmp_path), tmp_path / "exported", style), "c3w4", exercises=GRADED)
     assert scores(result) == {"do_salience": 30, "build_classifier": 20, "compile_model": 20}, feedback(result)
     assert "model.fit(train_batches" in "\n".join(result.left_out)
