@@ -176,3 +176,5 @@ def test_a_module_that_defines_every_step_runs_as_it_is():
     assert in_notebook_style("# %%\nx = 1\n", ())
     assert in_notebook_style("import tensorflow as tf\nmodel = tf.keras.Sequential()\n"
                              "model.compile(loss='mse')\n", steps)
+    # top-level code that does no step (an attack, a print) is not a notebook's: it runs as it is
+    assert not in_notebook_style("import os\nprint(os.listdir('/'))\n", steps)

@@ -903,9 +903,9 @@ def has_cell_markers(code: str) -> bool:
 
 def in_notebook_style(code: str, steps: tuple[TopLevelStep, ...]) -> bool:
     """Whether a `.py` is a course notebook in script form, to be read as the notebook would be:
-    it has cell markers, or it leaves a top-level step (such as `model.compile(...)` for
-    `compile_model`) to top-level code instead of defining the step's function. A module that
-    defines every function is run as it is."""
+    it has cell markers, or it does a top-level step (such as `model.compile(...)` for
+    `compile_model`) in top-level code instead of defining the step's function. Any other
+    module is run as it is."""
     if has_cell_markers(code):
         return True
     if not steps:
@@ -918,7 +918,15 @@ def in_notebook_style(code: str, steps: tuple[TopLevelStep, ...]) -> bool:
     for node in tree.body:
         if isinstance(node, _DEFINING):
             defined |= _bound_names(node)
-    return any(step.function not in defined for step in steps) and not all(_keepable(n) for n in tree.body)
+    return any(step.function not in defined and _top_level_step(tree.body, step) for step in steps)
+
+
+def _top_level_step(body: list[ast.stmt], step: TopLevelStep) -> bool:
+    """The code does at top level what the step's function would: calls `.<method>(...)`, or
+    assigns one of its results."""
+    if step.method:
+        return any(_method_call_receiver(node, step.method) is not None for node in body)
+    return any(_is_assignment(node) and _bound_names(node) & set(step.results) for node in body)
 
 
 def collect_script_cells(work: NotebookWork) -> None:
