@@ -180,11 +180,11 @@ def test_each_worker_runs_as_a_user_of_its_own(station, tmp_path):
 
 
 def test_the_server_hands_out_a_uid_no_live_process_has(monkeypatch):
-    from graders.engine import zygote
+    from graders.engine import procfs, zygote
 
     server = zygote.Zygote.__new__(zygote.Zygote)
     server.uid_block, server.next_uid, server.uids = None, 0, {}
-    monkeypatch.setattr(zygote, "_users_of_processes", lambda: {0, 5001})
+    monkeypatch.setattr(procfs, "users_of_processes", lambda: {0, 5001})
     assert [server.fresh_uid([5000, 3]) for _ in range(2)] == [5000, 5002]
     server.uids = {11: 5000, 12: 5002}
     with pytest.raises(RuntimeError, match="every user id of 5000..5002 has a live process"):

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graders.engine.conformance import LEARNER_SHAPED, LEARNER_SIZED, shape_problem
-from graders.engine.grading import judge
+from graders.engine.judging import judge
 from graders.engine.references import load_reference
 from graders.engine.registry import Exercise, Verdict, all_assignments
 from tests.grading_helpers import identical

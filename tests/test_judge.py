@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from graders.engine.grading import judge
+from graders.engine.judging import judge
 from graders.engine.registry import Exercise, Hint, Verdict
 
 
@@ -50,7 +50,7 @@ def test_learner_strings_and_lists_are_bounded_wherever_a_result_is_made():
     """50 MB of forged feedback, a 10 MB note, 5000 problems and a 5000-row layer table: every
     report, results.json and summary made from the result stays small, and says it was cut."""
     from graders.engine import render
-    from graders.engine.grading import exercise_result
+    from graders.engine.judging import exercise_result
     from graders.engine.registry import Figure, assignment
     from graders.engine.render import LearnerRecord
     from graders.engine.results import AssignmentResult, result_from_dict, result_to_dict

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from graders.engine.notebook import PIPELINE, load_notebook, notebook_position
-from graders.engine.source import SubmissionError, SubmissionSource, TopLevelStep
+from graders.engine.registry import TopLevelStep
+from graders.engine.source import SubmissionError, SubmissionSource
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 COMPILE = TopLevelStep("compile_model", "compile")

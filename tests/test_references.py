@@ -21,7 +21,8 @@ from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from graders.engine import compare
-from graders.engine.references import load_reference, observe_solutions
+from graders.engine.observe import observe_solutions
+from graders.engine.references import load_reference
 from graders.engine.registry import SUITES, assignment
 from tests.grading_helpers import identical
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graders.engine.grading import judge
+from graders.engine.judging import judge
 from graders.engine.loading import load_submission
 from graders.engine.references import reference_code
 from graders.engine.registry import assignment

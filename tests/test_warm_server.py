@@ -14,7 +14,7 @@ import time
 import pytest
 from grading_helpers import ROOT, grade, scores, solution_source, write_submission
 
-from graders.engine import warmserver
+from graders.engine import fingerprint, warmserver
 
 
 def test_the_suite_grades_on_the_warm_server():
@@ -79,7 +79,7 @@ def test_the_socket_is_the_owners_only_and_the_server_ends_when_idle(tmp_path):
     try:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         server = warmserver.connect(path, start=False)
-        assert server.hello["ready"] and server.hello["fingerprint"] == warmserver.code_fingerprint()
+        assert server.hello["ready"] and server.hello["fingerprint"] == fingerprint.code_fingerprint()
         server.close()
         process.wait(120)  # TensorFlow imported, no client for 2 s: it goes by itself
         assert not path.exists()

@@ -33,7 +33,7 @@ from graders.engine import render
 from graders.engine.files import atomic_write_text
 from graders.engine.limits import Limits
 from graders.engine.paths import FIXTURES, ROOT
-from graders.engine.references import observe_solutions
+from graders.engine.observe import observe_solutions
 from graders.engine.registry import Assignment, all_assignments, assignment as find_assignment
 from graders.engine.render import LearnerRecord
 from graders.engine.results import result_from_dict, result_to_dict

@@ -7,7 +7,7 @@ import sys
 
 
 def _fixtures(args) -> int:
-    from .references import regenerate
+    from .observe import regenerate
     from .registry import SUITES, assignment
 
     for name in args.assignments or SUITES:

@@ -12,26 +12,17 @@ import json
 import os
 import select
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
+from . import channel
 from .limits import Limits, kernel_limits
 from .paths import ROOT
 from .sandbox import Sandbox
 from .session import WorkerFailure, log_tail
-
-MAX_MESSAGE = 1 << 16
-
-
-def peer_uid(connection: socket.socket) -> int:
-    """The user id of the process at the other end of a Unix socket (SO_PEERCRED)."""
-    credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", credentials)[1]
-
 
 class ForkServerFailure(WorkerFailure):
     """The fork server could not start or stopped answering; the message says why."""
@@ -117,7 +108,7 @@ class ForkServerChannel:
             readable, _, _ = select.select([self.control], [], [], 0.1)
             if readable:
                 try:
-                    data = self.control.recv(MAX_MESSAGE)
+                    data = self.control.recv(channel.MAX_MESSAGE)
                 except OSError:
                     data = b""
                 if data:

@@ -47,8 +47,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from graders.engine.source import (SubmissionCaps, SubmissionError, SubmissionSource, TopLevelStep,
-                                   count_statements)
+from graders.engine.registry import TopLevelStep
+from graders.engine.source import SubmissionCaps, SubmissionError, SubmissionSource, count_statements
 
 __all__ = [
     "PIPELINE",

@@ -1,8 +1,8 @@
 """Reference observations: what each probe observes of `solutions/`, cached under `fixtures/`.
 
 The trusted side judges a learner's observation against these files, so it
-never needs to import the solutions or TensorFlow. `regenerate` rebuilds them
-(`cvgrade fixtures ASSIGNMENT`); a test fails when they and the solutions disagree.
+never needs to import the solutions or TensorFlow. `observe.regenerate` rebuilds
+them (`cvgrade fixtures ASSIGNMENT`); a test fails when they and the solutions disagree.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from pathlib import Path
 from . import wire
 from .paths import FIXTURES, SOLUTIONS
 from .registry import Assignment
-from .session import Limits, WorkerFailure, WorkerSession
 
 REFERENCE_FILENAME = "<reference>"  # what tracebacks through a stand-in name as its file
 
@@ -134,33 +133,3 @@ def _without_comments(code: str) -> str:
     return "\n".join(lines)
 
 
-def observe_solutions(assignment: Assignment, seed: int | None = None,
-                      limits: Limits = Limits()) -> dict[str, dict]:
-    """Probe `solutions/` for every exercise that is judged against a reference."""
-    from .loading import load_submission
-
-    session = WorkerSession(assignment.id, load_submission(SOLUTIONS, assignment), limits)
-    observations = {}
-    try:
-        for exercise in assignment.exercises:
-            if not exercise.uses_reference:
-                continue
-            observation = session.probe(exercise.id, exercise.probe_params(seed),
-                                        reference_code(assignment, exercise.stand_ins))
-            if observation.get("status") != "ok":
-                raise WorkerFailure(f"the solution of {exercise.id} did not run: {observation}")
-            observation.pop("notes", None)
-            observations[exercise.id] = observation
-    finally:
-        session.close()
-    return observations
-
-
-def regenerate(assignment: Assignment) -> list[Path]:
-    written = []
-    for exercise_id, observation in observe_solutions(assignment).items():
-        path = reference_path(assignment.id, exercise_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        wire.save(path, observation)
-        written.append(path)
-    return written

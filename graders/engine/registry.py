@@ -16,9 +16,34 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .source import TopLevelStep
 
 Observation = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TopLevelStep:
+    """A graded step that the course wrote as top-level notebook code, not as a function.
+
+    Two shapes of cell are known:
+    - a method call (`method`): C3W3's compile cell is `model.compile(...)` at top
+      level. The cell's statements that lead up to the first call of
+      `.<method>(...)` become `def <function>(<receiver>): ...; return <receiver>`;
+    - computed results (`results`, with `parameters`): C3W1's cell sets
+      `steps_per_epoch` and `validation_steps` from `length_of_training_dataset`,
+      `length_of_validation_dataset` and `BATCH_SIZE`. The cell's assignments up to
+      the last one that sets a result become
+      `def <function>(<parameters>): ...; return <results>`, with the cell's own
+      assignments to the parameters left out, so that the probe chooses them. Calls
+      that build a result in place (`model.add(...)`, `model.build(...)`) are kept, so
+      C3W4's `model = Sequential()` cell followed by `model.add(...)` lines becomes
+      `def build_classifier(): ...; return model`.
+    Either way the probe calls it like any graded function.
+    """
+
+    function: str
+    method: str = ""
+    results: tuple[str, ...] = ()
+    parameters: tuple[str, ...] = ()
 
 
 @dataclass

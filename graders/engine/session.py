@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import wire
+from . import procfs, wire
 from .limits import MiB, Limits, apply_kernel_limits, kernel_limits
 from .loading import LoadedSubmission
 from .paths import ROOT
@@ -36,20 +36,6 @@ class LoadReport:
     problems: list[str] = field(default_factory=list)  # statements that raised, hung or were skipped
     notes: list[str] = field(default_factory=list)
     error: str | None = None  # the submission could not be loaded at all
-
-
-def memory_of(pid: int) -> tuple[int, int]:
-    """Resident and peak resident bytes of a process (0, 0 once it is gone)."""
-    values = {"VmRSS:": 0, "VmHWM:": 0}
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                key = line.split(":", 1)[0] + ":"
-                if key in values:
-                    values[key] = int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return values["VmRSS:"], values["VmHWM:"]
 
 
 def over_memory(limits: Limits, resident: int, held: dict[str, int]) -> str | None:
@@ -112,10 +98,8 @@ class LocalProcess:
         return self._popen.wait()
 
     def memory(self) -> tuple[int, int]:
-        from .zygote import cpu_seconds_of
-
-        self.cpu = cpu_seconds_of([self.pid])  # all its threads and reaped children (a /proc scan
-        return memory_of(self.pid)  # for the rest, 20 times a second, would cost more than it finds)
+        self.cpu = procfs.cpu_seconds_of([self.pid])  # all its threads and reaped children (a /proc scan
+        return procfs.memory_of(self.pid)  # for the rest, 20 times a second, would cost more than it finds)
 
     def kill(self) -> None:
         if self._popen.poll() is None:

@@ -23,7 +23,7 @@ import sys
 import traceback
 import types
 
-from . import wire
+from . import outcomes, wire
 from .probing import MissingFunction, ProbeFailure, Submission
 
 
@@ -115,14 +115,13 @@ def run_probe(exercise, submission: Submission, params: dict, notes: list[str]) 
     try:
         observation = exercise.probe(submission, params)
     except MissingFunction as missing:
-        return {"status": "missing", "function": str(missing)}
+        return outcomes.missing(str(missing))
     except NotImplementedError:
-        return {"status": "not_implemented"}
+        return outcomes.not_implemented()
     except ProbeFailure as failure:
-        return {"status": "failed", "message": str(failure)}
+        return outcomes.failed(str(failure))
     except Exception as error:  # the learner's code raised
-        return {"status": "error", "error": _one_line(error),
-                "where": _where(error, submission.filename, submission.line_labels)}
+        return outcomes.raised(_one_line(error), _where(error, submission.filename, submission.line_labels))
     observation.setdefault("status", "ok")
     observation["notes"] = sorted(set(notes))
     return observation
@@ -201,7 +200,7 @@ def serve(request_fd: int, reply_fd: int, notes: list[str]) -> None:
             try:
                 submission.stand_ins = reference_module(code) if code else None
             except ProbeFailure as failure:
-                observation = {"status": "failed", "message": str(failure)}
+                observation = outcomes.failed(str(failure))
             else:
                 observation = run_probe(exercise, submission, request.get("params", {}), notes)
             submission.stand_ins = None
@@ -209,8 +208,8 @@ def serve(request_fd: int, reply_fd: int, notes: list[str]) -> None:
             try:
                 wire.send(reply_fd, {"ok": True, "observation": observation})
             except wire.WireError as error:
-                wire.send(reply_fd, {"ok": True, "observation": {
-                    "status": "failed", "message": f"the probe's result could not be sent: {error}"}})
+                wire.send(reply_fd, {"ok": True, "observation": outcomes.failed(
+                    f"the probe's result could not be sent: {error}")})
         else:
             return
 

@@ -32,67 +32,26 @@ import shutil
 import socket
 import sys
 import tempfile
-import threading
 import time
 import traceback
 
+from . import channel, ipc, procfs
+from .fingerprint import code_fingerprint
 from .limits import apply_kernel_limits
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
-MAX_MESSAGE = 1 << 16
 SWEEP_SECONDS = 30.0
 SHARED_FOLDERS = ("/tmp", "/dev/shm")  # in a sandbox: private to the server, writable by all its learners
-CLONE_NEWIPC = 0x08000000
-IPC_RMID = 0
-SYSV_TABLES = ("shm", "sem", "msg")
-SEMAPHORE_BYTES = 64  # what one semaphore costs the kernel, roughly
 # Learner code yields to the trusted side and the fork servers; mildly, as honest learners
 # must still finish within their time limit on a machine that is busy with other work.
 WORKER_NICE = 3
 
 
-def _libc():
-    return ctypes.CDLL(None, use_errno=True)
-
-
 def _prctl(option: int, value: int) -> None:
     ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-
-
-def _descendants(root: int, spare: frozenset[int] = frozenset()) -> list[int]:
-    """Every live process under `root`, read from /proc (children of children included),
-    except the children `spare` and whatever runs under them."""
-    parents = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-                parents[int(name)] = int(fields[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found, frontier = [], [root]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in spare]
-        found += children
-        frontier += children
-    return found
-
-
-def _users_of_processes() -> set[int]:
-    """The real user ids of every process this server can see."""
-    users = set()
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                users.add(os.stat(f"/proc/{name}").st_uid)
-            except OSError:
-                continue
-    return users
 
 
 def _reap() -> dict[int, int]:
@@ -108,93 +67,6 @@ def _reap() -> dict[int, int]:
         codes[pid] = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
 
 
-def sysv_objects() -> dict[tuple[str, int], int]:
-    """The SysV objects of the calling thread's IPC namespace: (table, id) -> bytes they hold
-    (shared memory: resident and swapped; queues: the messages in them)."""
-    found = {}
-    for table in SYSV_TABLES:
-        try:
-            with open(f"/proc/sysvipc/{table}") as listing:
-                header = listing.readline().split()
-                for line in listing:
-                    row = dict(zip(header, line.split()))
-                    if table == "shm":
-                        held = int(row["rss"]) + int(row["swap"])
-                    elif table == "msg":
-                        held = int(row["cbytes"])
-                    else:
-                        held = int(row["nsems"]) * SEMAPHORE_BYTES
-                    found[(table, int(row[header[1]]))] = held
-        except (OSError, KeyError, ValueError):
-            continue
-    return found
-
-
-def sysv_objects_of(pid: int) -> dict[tuple[str, int], int] | None:
-    """The SysV objects in the IPC namespace of process `pid`, read from a short-lived thread
-    that enters it (setns changes only the calling thread); None when it cannot be entered."""
-    found: list = []
-
-    def look() -> None:
-        try:
-            fd = os.open(f"/proc/{pid}/ns/ipc", os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            if _libc().setns(fd, CLONE_NEWIPC) != 0:
-                return
-        finally:
-            os.close(fd)
-        found.append(sysv_objects())
-
-    thread = threading.Thread(target=look, name="sysv-look")
-    thread.start()
-    thread.join()
-    return found[0] if found else None
-
-
-def remove_sysv_objects(keep) -> int:
-    """IPC_RMID every SysV object of this namespace but those in `keep`; how many went."""
-    libc = _libc()
-    removed = 0
-    for table, ident in set(sysv_objects()) - set(keep):
-        if table == "shm":
-            done = libc.shmctl(ident, IPC_RMID, None)
-        elif table == "sem":
-            done = libc.semctl(ident, 0, IPC_RMID)
-        else:
-            done = libc.msgctl(ident, IPC_RMID, None)
-        removed += done == 0
-    return removed
-
-
-def own_ipc_namespace_possible() -> str | None:
-    """None when a forked worker can be given an IPC namespace of its own here, else why not
-    (tried in a thread, whose new namespace ends with it)."""
-    outcome: list = []
-
-    def attempt() -> None:
-        libc = _libc()
-        outcome.append(None if libc.unshare(CLONE_NEWIPC) == 0 else os.strerror(ctypes.get_errno()))
-
-    thread = threading.Thread(target=attempt, name="ipc-probe")
-    thread.start()
-    thread.join()
-    return None if outcome and outcome[0] is None else f"unshare(CLONE_NEWIPC) failed: {outcome[0]}"
-
-
-def _own_ipc_namespace(memory_bytes: int) -> None:
-    """In the forked child, still privileged: a new, empty IPC namespace, its SysV limits set
-    so all of its shared memory fits the memory limit (the child cannot raise them later)."""
-    if _libc().unshare(CLONE_NEWIPC) != 0:
-        raise OSError(ctypes.get_errno(), "the worker's own IPC namespace could not be made")
-    pages = max(1, memory_bytes // os.sysconf("SC_PAGE_SIZE"))
-    for name, value in (("shmall", pages), ("shmmax", memory_bytes), ("shmmni", 64),
-                        ("msgmni", 16), ("sem", "250 4000 32 16")):
-        with open(f"/proc/sys/kernel/{name}", "w") as setting:
-            setting.write(str(value))
-
-
 def _lower_priority() -> None:
     """Nice the worker, and its session's autogroup (on kernels that group by session, nice
     within the group alone would not lower its share against other sessions)."""
@@ -204,30 +76,6 @@ def _lower_priority() -> None:
             group.write(str(WORKER_NICE))
     except OSError:
         pass  # no autogroups here: the nice value alone applies
-
-
-def cpu_seconds_of(pids) -> float:
-    """User and system CPU seconds of these processes, all their threads and the children they
-    have reaped."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            total += sum(int(value) for value in fields[11:15])
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / tick
-
-
-def tmpfs_used(folder: str) -> int:
-    """Bytes in use on the file system of `folder` (a tmpfs: memory)."""
-    try:
-        info = os.statvfs(folder)
-    except OSError:
-        return 0
-    return (info.f_blocks - info.f_bfree) * info.f_frsize
 
 
 def _run_child(request_fd: int, reply_fd: int, log_fd: int, message: dict, notes: list[str]) -> None:
@@ -243,7 +91,7 @@ def _run_child(request_fd: int, reply_fd: int, log_fd: int, message: dict, notes
     cwd = message.get("cwd")  # unsandboxed runs: the folder a fresh interpreter would start in
     uid = message.get("uid")
     if message.get("own_ipc"):
-        _own_ipc_namespace(int(message["memory_bytes"]))
+        ipc.own_ipc_namespace(int(message["memory_bytes"]))
     _lower_priority()
     if uid is not None:  # a user of its own: it cannot signal the server, and NPROC counts only it
         os.chown(workdir, uid, uid)
@@ -276,11 +124,11 @@ class Zygote:
         # write to them: what they hold now is the server's; anything else a learner left.
         self.pristine = {folder: set(os.listdir(folder)) for folder in SHARED_FOLDERS
                          if private_tmp and os.path.isdir(folder)}
-        self.pristine_bytes = {folder: tmpfs_used(folder) for folder in self.pristine}
+        self.pristine_bytes = {folder: procfs.tmpfs_used(folder) for folder in self.pristine}
         # So is its IPC namespace (bubblewrap's --unshare-ipc): the same holds for SysV objects.
         self.private_ipc = private_tmp
-        self.pristine_sysv = set(sysv_objects()) if private_tmp else set()
-        self.ipc_problem = own_ipc_namespace_possible()
+        self.pristine_sysv = set(ipc.sysv_objects()) if private_tmp else set()
+        self.ipc_problem = ipc.own_ipc_namespace_possible()
         if self.ipc_problem and private_tmp:
             notes.append(f"workers share the sandbox's IPC namespace ({self.ipc_problem}); "
                          "SysV objects are removed between learners")
@@ -347,7 +195,7 @@ class Zygote:
             return None
         if self.uid_block != (first, count):
             self.uid_block, self.next_uid = (first, count), 0
-        busy = set(self.uids.values()) | _users_of_processes()
+        busy = set(self.uids.values()) | procfs.users_of_processes()
         for _ in range(count):
             uid = first + self.next_uid % count
             self.next_uid += 1
@@ -359,11 +207,11 @@ class Zygote:
         """What the learner holds outside the worker's resident memory, by where: the shared
         folders (one learner at a time per sandbox: all they gained since the server started)
         and SysV objects (the worker's own namespace, or what is new in the server's)."""
-        held = {folder: max(0, tmpfs_used(folder) - base) for folder, base in self.pristine_bytes.items()}
+        held = {folder: max(0, procfs.tmpfs_used(folder) - base) for folder, base in self.pristine_bytes.items()}
         if self.ipc_problem is None:
-            objects = sysv_objects_of(pid) or {}
+            objects = ipc.sysv_objects_of(pid) or {}
         elif self.private_ipc:
-            objects = {key: size for key, size in sysv_objects().items() if key not in self.pristine_sysv}
+            objects = {key: size for key, size in ipc.sysv_objects().items() if key not in self.pristine_sysv}
         else:
             objects = {}
         held["SysV shared memory and message queues"] = sum(objects.values())
@@ -375,11 +223,9 @@ class Zygote:
         held: dict[str, int] = {}
         cpu = 0.0
         if pid not in self.exits:
-            from .session import memory_of
-
-            resident, peak = memory_of(pid)
+            resident, peak = procfs.memory_of(pid)
             held = self.held(pid)
-            cpu = cpu_seconds_of([pid] + _descendants(pid))
+            cpu = procfs.cpu_seconds_of([pid] + procfs.descendants(pid))
         return {"exit": self.exits.get(pid), "rss": resident, "peak": peak, "held": held, "cpu": cpu}
 
     def live_children(self) -> set[int]:
@@ -394,7 +240,7 @@ class Zygote:
         killed = 0
         deadline = time.monotonic() + SWEEP_SECONDS
         while time.monotonic() < deadline:
-            victims = _descendants(os.getpid(), spare)
+            victims = procfs.descendants(os.getpid(), spare)
             if not victims:
                 break
             for pid in victims:
@@ -422,7 +268,7 @@ class Zygote:
         self.workdirs.clear()
         self.uids.clear()
         if self.private_ipc:
-            remove_sysv_objects(self.pristine_sysv)
+            ipc.remove_sysv_objects(self.pristine_sysv)
         for folder, kept in self.pristine.items():
             for name in set(os.listdir(folder)) - kept:
                 path = os.path.join(folder, name)
@@ -438,7 +284,7 @@ class Zygote:
         """Answer one message of one client; False when that client is done. A malformed
         message gets an error reply, never an exception that would end the server."""
         try:
-            data, fds, _, _ = socket.recv_fds(connection, MAX_MESSAGE, 4)
+            data, fds, _, _ = socket.recv_fds(connection, channel.MAX_MESSAGE, 4)
         except OSError:
             return False
         if not data:
@@ -522,9 +368,7 @@ class Zygote:
             connection, _ = listener.accept()
         except OSError:
             return True
-        from .forkserver import peer_uid
-
-        if peer_uid(connection) != os.getuid():
+        if channel.peer_uid(connection) != os.getuid():
             connection.close()  # another user: the socket's permissions should have stopped it
             return True
         if is_stale():
@@ -547,7 +391,7 @@ class Zygote:
 
     def sweep_orphans(self) -> None:
         spare = frozenset(self.live_children())
-        for pid in _descendants(os.getpid(), spare):
+        for pid in procfs.descendants(os.getpid(), spare):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -596,14 +440,12 @@ def main(control_fd: int, private_tmp: bool = False) -> None:
 
 def main_listen(path: str, idle_seconds: float) -> None:
     """A warm server on the Unix socket `path` (its folder must be the user's own)."""
-    from .warmserver import code_fingerprint, short_address
-
     umask = os.umask(0o077)  # the socket is born the owner's only
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     # Bound and listening before TensorFlow's import, so clients connect and wait for the hello
     # meanwhile; made under another name and renamed, so the path never refuses a connection.
     making = f"{path}.{os.getpid()}"
-    with short_address(making) as address:
+    with channel.short_address(making) as address:
         listener.bind(address)
     os.chmod(making, 0o600)
     listener.listen(16)

@@ -14,7 +14,7 @@ import numpy as np
 from graders.engine import compare
 from graders.engine.modelprobe import shape_of
 from graders.engine.registry import Assignment, CourseGiven, CourseVersion, Exercise, Figure, Hint, Verdict
-from graders.engine.source import TopLevelStep
+from graders.engine.registry import TopLevelStep
 from graders.suites import common
 
 IMAGE_SHAPE = (224, 224, 3)

@@ -13,7 +13,7 @@ import numpy as np
 from graders.engine import compare
 from graders.engine.registry import Assignment, CourseGiven, Exercise, Figure, Hint, Verdict
 from graders.suites import common
-from graders.engine.source import TopLevelStep
+from graders.engine.registry import TopLevelStep
 
 N_CLASSES = 11
 DIGIT_CLASSES = 10

@@ -24,7 +24,7 @@ import numpy as np
 
 from graders.engine import compare, maps
 from graders.engine.registry import Assignment, Exercise, Figure, Hint, Verdict
-from graders.engine.source import TopLevelStep
+from graders.engine.registry import TopLevelStep
 from graders.suites import common
 
 IMAGE_SHAPE = (300, 300, 3)
