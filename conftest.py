@@ -1,3 +1,3 @@
 """Registers the grading plugin for `pytest graders/...` run from the repository root."""
 
-pytest_plugins = ["graders.engine.pytest_plugin"]
+pytest_plugins = ["graders.frontends.pytest_plugin"]

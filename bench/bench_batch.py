@@ -68,7 +68,7 @@ def build_submissions(folder: Path, count: int, model_every: int) -> list[Path]:
 
 
 def run_batch(submissions: Path, out: Path, jobs: int, sandbox: str) -> float:
-    command = [sys.executable, "-m", "graders.engine.cli", "batch", str(submissions), "--assignment",
+    command = [sys.executable, "-m", "graders.frontends.cli", "batch", str(submissions), "--assignment",
                "c3w3", "--out", str(out), "--jobs", str(jobs), "--sandbox", sandbox, "--redo"]
     start = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)

@@ -22,11 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from graders.batch.intake import Entry  # noqa: E402
-from graders.batch.station import Station  # noqa: E402
-from graders.engine.limits import Limits  # noqa: E402
-from graders.engine.references import load_reference  # noqa: E402
-from graders.engine.registry import assignment  # noqa: E402
+from graders.frontends.batch.intake import Entry  # noqa: E402
+from graders.frontends.batch.station import Station  # noqa: E402
+from graders.shared.limits import Limits  # noqa: E402
+from graders.judge.references import load_reference  # noqa: E402
+from graders.shared.registry import assignment  # noqa: E402
 
 C3W3 = assignment("c3w3")
 SOLUTION = (ROOT / "solutions" / "c3w3_segmentation.py").read_text()

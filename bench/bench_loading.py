@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from graders.engine.loading import load_submission, load_submission_within  # noqa: E402
-from graders.engine.registry import assignment  # noqa: E402
-from graders.engine.source import SubmissionCaps  # noqa: E402
+from graders.submissions.loading import load_submission, load_submission_within  # noqa: E402
+from graders.shared.registry import assignment  # noqa: E402
+from graders.submissions.source import SubmissionCaps  # noqa: E402
 
 SOLUTION = (ROOT / "solutions" / "c3w3_segmentation.py").read_text()
 

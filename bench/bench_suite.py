@@ -34,10 +34,10 @@ FLOOR = """
 import importlib, os, pathlib, sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow
-from graders.engine import pretrained
-from graders.engine.loading import find_model_file
-from graders.engine.probing import Submission
-from graders.engine.registry import assignment
+from graders.worker import pretrained
+from graders.submissions.loading import find_model_file
+from graders.worker.probing import Submission
+from graders.shared.registry import assignment
 
 pretrained.install()  # no download of ImageNet weights, as in the worker
 suite = assignment(sys.argv[1])
@@ -79,7 +79,7 @@ def main() -> None:
             for name, command in rows.items():
                 times[name].append(timed(command, env))
     finally:
-        from graders.engine.warmserver import stop_server
+        from graders.control.warmserver import stop_server
 
         for path in Path(runtime, "cvgrade").glob("*.sock"):
             stop_server(path)

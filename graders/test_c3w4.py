@@ -5,6 +5,6 @@
     pytest graders/test_c3w4.py --html=report.html     # with pictures
 """
 
-from graders.engine.pytest_plugin import exercise_tests
+from graders.frontends.pytest_plugin import exercise_tests
 
 test_c3w4 = exercise_tests("c3w4")

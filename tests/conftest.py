@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from graders.engine import warmserver
+from graders.control import warmserver
 
 _server: dict = {}
 

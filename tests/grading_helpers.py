@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from graders.engine.grading import Grader
-from graders.engine.registry import assignment
-from graders.engine.results import AssignmentResult
-from graders.engine.session import Limits
+from graders.control.grading import Grader
+from graders.shared.registry import assignment
+from graders.judge.results import AssignmentResult
+from graders.control.session import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from graders.batch.intake import Entry
-from graders.batch.progress import clock, progress_line
-from graders.batch.station import Station
-from graders.engine.limits import Limits
-from graders.engine.references import load_reference
-from graders.engine.registry import assignment
-from graders.engine.sandbox import SandboxUnavailable, bubblewrap_works, make_sandbox
+from graders.frontends.batch.intake import Entry
+from graders.frontends.batch.progress import clock, progress_line
+from graders.frontends.batch.station import Station
+from graders.shared.limits import Limits
+from graders.judge.references import load_reference
+from graders.shared.registry import assignment
+from graders.control.sandbox import SandboxUnavailable, bubblewrap_works, make_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = (ROOT / "solutions" / "c3w3_segmentation.py").read_text()
@@ -69,7 +69,7 @@ def test_no_state_reaches_the_next_learner(station, tmp_path):
         "\nimport numpy, tensorflow\n"
         "tensorflow.keras.layers.Conv2D = None\n"
         "numpy.concatenate = lambda *a, **k: 1 / 0\n"
-        "import graders.engine.modelprobe as mp\nmp.seed_weights = lambda *a, **k: None\n")
+        "import graders.worker.modelprobe as mp\nmp.seed_weights = lambda *a, **k: None\n")
     first = station.grade(_entry(tmp_path, "saboteur", saboteur), C3W3, _references(), 0)
     second = station.grade(_entry(tmp_path, "honest", SOLUTION), C3W3, _references(), 0)
     assert first.status == "graded" and first.result.points == 0
@@ -145,7 +145,7 @@ def _flaky_bwrap(folder: Path, failures: int) -> Path:
 
 @needs_bubblewrap
 def test_auto_tries_bubblewrap_again_then_refuses_with_every_reason(monkeypatch, tmp_path):
-    from graders.engine import sandbox
+    from graders.control import sandbox
 
     monkeypatch.setattr(sandbox, "BACKOFF_SECONDS", 0.01)
     monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
@@ -163,7 +163,7 @@ def test_a_batch_without_its_sandbox_grades_nothing_and_says_why(tmp_path):
     submissions.mkdir()
     (submissions / "ada.py").write_text(SOLUTION)
     environment = dict(os.environ, PATH=str(tmp_path / "no-bwrap-here"))
-    done = subprocess.run([sys.executable, "-m", "graders.engine.cli", "batch", str(submissions),
+    done = subprocess.run([sys.executable, "-m", "graders.frontends.cli", "batch", str(submissions),
                            "--assignment", "c3w3", "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, cwd=ROOT, env=environment, timeout=300)
     assert done.returncode != 0
@@ -188,7 +188,7 @@ def _free_port() -> int:
 
 
 def _batch(submissions: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "graders.engine.cli", "batch", str(submissions),
+    return subprocess.run([sys.executable, "-m", "graders.frontends.cli", "batch", str(submissions),
                            "--assignment", "c3w3", "--out", str(out), "--seed", "11", *SANDBOX, *extra],
                           capture_output=True, text=True, cwd=ROOT, timeout=900)
 
@@ -252,7 +252,7 @@ def test_dask_cluster_grades_like_a_local_run(dask_cluster, tmp_path):
 
 
 def test_each_run_draws_its_own_secret_seed(tmp_path):
-    from graders.batch.runner import BatchOptions, BatchRun
+    from graders.frontends.batch.runner import BatchOptions, BatchRun
 
     options = BatchOptions(tmp_path, "c3w3", tmp_path / "out")
     seeds = {BatchRun(options).seed for _ in range(5)}
@@ -263,7 +263,7 @@ def test_a_worker_that_saw_a_stand_in_never_grades_the_learners_own_version(tmp_
     """The reference conv_block reaches the worker only with the FCN8 probe. Learner code that
     hunts for it (here through gc) and grades conv_block after FCN8 finds nothing: the grader
     uses a fresh worker for conv_block."""
-    from graders.engine.grading import Grader
+    from graders.control.grading import Grader
 
     thief = SOLUTION.replace("def conv_block(", "def _honest_conv_block(", 1) + (
         "\nimport gc, types\n"
@@ -295,7 +295,7 @@ def test_a_worker_that_saw_a_stand_in_never_grades_the_learners_own_version(tmp_
 def test_pending_references_wait_for_the_observation_and_pass_on_its_failure():
     import threading
 
-    from graders.batch.runner import PendingReferences, ReferencesFailed
+    from graders.frontends.batch.runner import PendingReferences, ReferencesFailed
 
     release = threading.Event()
 
@@ -322,10 +322,10 @@ def test_pending_references_wait_for_the_observation_and_pass_on_its_failure():
 
 
 def test_a_learner_whose_files_cannot_be_written_costs_only_that_learner(tmp_path, monkeypatch):
-    from graders.batch import runner
-    from graders.batch.intake import Entry
-    from graders.engine.render import LearnerRecord
-    from graders.engine.results import AssignmentResult
+    from graders.frontends.batch import runner
+    from graders.frontends.batch.intake import Entry
+    from graders.render import LearnerRecord
+    from graders.judge.results import AssignmentResult
 
     batch = runner.BatchRun(runner.BatchOptions(tmp_path, "c3w3", tmp_path / "out"))
     real_write = runner.render.write_learner_report

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.engine.sandbox import bubblewrap_works
+from graders.control.sandbox import bubblewrap_works
 
 ROOT = Path(__file__).resolve().parents[1]
 TIME_LIMIT = 20
@@ -121,7 +121,7 @@ def host_canaries() -> list[Path]:
 
 
 def batch_command(submissions: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "graders.engine.cli", "batch", str(submissions), "--out", str(out),
+    return [sys.executable, "-m", "graders.frontends.cli", "batch", str(submissions), "--out", str(out),
             *BATCH, *extra]
 
 
@@ -172,7 +172,7 @@ def hostile(tmp_path_factory) -> Batch:
     assert sorted(learners) == sorted(EXPECTED), "every corpus entry has an expectation here"
     for path in host_canaries():  # leftovers of a manual run would hide a new escape
         path.unlink(missing_ok=True)
-    compare = ROOT / "graders" / "engine" / "compare.py"
+    compare = ROOT / "graders" / "judge" / "compare.py"
     before = sha256(compare)
     out = base / "out"
     started = time.monotonic()
@@ -239,7 +239,7 @@ def test_forged_results_reach_neither_the_output_nor_the_repository(hostile):
     results = json.loads((hostile.out / "learners" / "forge_results_on_stubs" / "results.json").read_text())
     assert results["score"] == 0
     problems = " | ".join(hostile.load_problems("forge_results_on_stubs"))
-    assert "graders/engine/compare.py" in problems, problems
+    assert "graders/judge/compare.py" in problems, problems
     for path in hostile.out.rglob("*"):
         if path.is_file():
             assert b"total 100/100" not in path.read_bytes(), path
@@ -329,7 +329,7 @@ def test_shell_lines_of_a_notebook_are_left_out(hostile):
     left_out = " | ".join(hostile.record("notebook_with_shell_lines")["result"]["left_out"])
     assert "shell line `!rm -rf --no-preserve-root /`" in left_out
     assert "magic line `%rm -rf ~`" in left_out and "cell magic `%%bash`" in left_out
-    assert (ROOT / "graders" / "engine" / "compare.py").exists()
+    assert (ROOT / "graders" / "judge" / "compare.py").exists()
 
 
 def test_a_long_notebook_is_graded_and_one_over_the_cap_refused_with_the_reason(hostile):

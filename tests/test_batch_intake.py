@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graders.batch.intake import (
+from graders.frontends.batch.intake import (
     Entry,
     IntakeError,
     IntakeLimits,
@@ -23,8 +23,8 @@ from graders.batch.intake import (
     safe_member_path,
     stage,
 )
-from graders.engine.loading import load_submission
-from graders.engine.registry import assignment
+from graders.submissions.loading import load_submission
+from graders.shared.registry import assignment
 
 C3W3 = assignment("c3w3")
 MODULE = f"{C3W3.module}.py"
@@ -309,7 +309,7 @@ def test_stage_refuses_a_folder_nested_deeper_than_the_limit(subs, out):
 
 
 def test_remove_tree_removes_any_depth_and_follows_no_link(tmp_path):
-    from graders.engine.files import remove_tree
+    from graders.shared.files import remove_tree
 
     top = tmp_path / "tree"
     top.mkdir()

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from graders.batch.intake import Entry
-from graders.batch.station import Station
-from graders.engine.limits import MiB, Limits
-from graders.engine.references import load_reference
-from graders.engine.registry import assignment
-from graders.engine.sandbox import bubblewrap_works
+from graders.frontends.batch.intake import Entry
+from graders.frontends.batch.station import Station
+from graders.shared.limits import MiB, Limits
+from graders.judge.references import load_reference
+from graders.shared.registry import assignment
+from graders.control.sandbox import bubblewrap_works
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = (ROOT / "solutions" / "c3w3_segmentation.py").read_text()
@@ -180,7 +180,8 @@ def test_each_worker_runs_as_a_user_of_its_own(station, tmp_path):
 
 
 def test_the_server_hands_out_a_uid_no_live_process_has(monkeypatch):
-    from graders.engine import procfs, zygote
+    from graders.shared import procfs
+    from graders.worker import zygote
 
     server = zygote.Zygote.__new__(zygote.Zygote)
     server.uid_block, server.next_uid, server.uids = None, 0, {}

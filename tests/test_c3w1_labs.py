@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from graders.engine.registry import assignment
+from graders.shared.registry import assignment
 from tests.grading_helpers import (ROOT, assert_costs_its_exercise_only, assert_solutions_full_and_stubs_zero,
                                    grade, mutants_per_exercise, mutate, run_grader_json, solution_source,
                                    write_submission)

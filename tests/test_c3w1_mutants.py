@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from graders.engine.registry import assignment
+from graders.shared.registry import assignment
 from tests.grading_helpers import assert_costs_its_exercise_only, grade, mutate, solution_source, write_submission
 
 MODULE = "c3w1_bounding_boxes"
@@ -125,7 +125,7 @@ def test_every_exercise_has_at_least_three_mutants():
 
 
 # --- What is not the learner's mistake costs nothing ------------------------------------------------
-# Names NumPy 2 removed are given back with a note (graders/engine/drift.py); the older course
+# Names NumPy 2 removed are given back with a note (graders/worker/drift.py); the older course
 # version of intersection_over_union (smoothing_factor = 1), which the course supplied, passes.
 DRIFT = [
     pytest.param("compute_steps", ((STEPS, STEPS.replace("math.ceil", "np.math.ceil")),

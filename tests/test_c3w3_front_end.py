@@ -6,7 +6,7 @@ import json
 import shutil
 import re
 
-from graders.engine import render
+from graders import render
 from grading_helpers import ROOT, run_grader_json, run_pytest
 
 EXERCISES = ["conv_block", "FCN8", "fcn8_decoder", "compile_model", "class_wise_metrics", "trained_model"]

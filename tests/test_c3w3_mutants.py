@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.engine.registry import assignment
+from graders.shared.registry import assignment
 from tests.grading_helpers import (assert_costs_its_exercise_only, feedback, grade, mutate, scores,
                                    solution_source, write_submission)
 

@@ -133,7 +133,7 @@ def test_a_model_file_naming_a_package_of_the_submission_is_refused(tmp_path):
 def test_without_a_model_file_the_feedback_says_what_was_looked_for(tmp_path, assignment_id, module, course_file):
     """No model file: still 'not implemented yet', but naming the files looked for, the course
     notebook's own file name where the course names one, and how to make one."""
-    from graders.engine.registry import assignment
+    from graders.shared.registry import assignment
 
     shutil.copy(SOLUTIONS / f"{module}.py", tmp_path / f"{module}.py")
     result = grade(tmp_path, assignment_id, exercises=["trained_model"])

@@ -13,7 +13,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from graders.engine.registry import assignment
+from graders.shared.registry import assignment
 from graders.suites import c3w4_l3
 from tests.grading_helpers import ROOT, feedback, grade, mutate, scores, solution_source, write_submission
 

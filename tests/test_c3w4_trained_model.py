@@ -15,7 +15,7 @@ keras = pytest.importorskip("keras")
 
 from exercises.c3w4_training import save_maps  # noqa: E402
 from graders.data import cat_or_not  # noqa: E402
-from graders.engine import modelprobe  # noqa: E402
+from graders.worker import modelprobe  # noqa: E402
 from solutions.c3w4_saliency import build_classifier, do_salience  # noqa: E402
 
 MODULE = "c3w4_saliency.py"

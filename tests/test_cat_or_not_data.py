@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from graders.data import cat_or_not
-from graders.engine.registry import assignment
+from graders.shared.registry import assignment
 
 
 def test_splits_are_fixed_balanced_and_at_the_course_size():

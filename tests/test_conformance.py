@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graders.engine.conformance import LEARNER_SHAPED, LEARNER_SIZED, shape_problem
-from graders.engine.judging import judge
-from graders.engine.references import load_reference
-from graders.engine.registry import Exercise, Verdict, all_assignments
+from graders.judge.conformance import LEARNER_SHAPED, LEARNER_SIZED, shape_problem
+from graders.judge.judging import judge
+from graders.judge.references import load_reference
+from graders.shared.registry import Exercise, Verdict, all_assignments
 from tests.grading_helpers import identical
 
 EXERCISES = [(a.id, e) for a in all_assignments() for e in a.exercises]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from graders.engine.references import load_reference
-from graders.engine.registry import all_assignments
+from graders.judge.references import load_reference
+from graders.shared.registry import all_assignments
 
 EXERCISES = [pytest.param(a, e, id=f"{a.id}-{e.id}") for a in all_assignments() for e in a.exercises
              if e.hints and e.uses_reference]

@@ -13,8 +13,8 @@ import pytest
 from grading_helpers import feedback, mutate, scores, solution_source, write_submission
 from grading_helpers import grade as grade_on
 
-from graders.engine import warmserver
-from graders.engine.session import Limits, LocalProcess
+from graders.control import warmserver
+from graders.control.session import Limits, LocalProcess
 
 
 @pytest.fixture(params=["forked", "fresh interpreter"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from graders.engine.judging import judge
-from graders.engine.registry import Exercise, Hint, Verdict
+from graders.judge.judging import judge
+from graders.shared.registry import Exercise, Hint, Verdict
 
 
 def _exercise(check=lambda o, r: Verdict.failed("values differ")):
@@ -35,8 +35,8 @@ def test_full_marks_keep_the_check_message():
 
 def test_an_observation_the_check_cannot_read_costs_only_its_exercise():
     """Learner code runs beside the probe and can send a forged observation of any plain shape."""
-    from graders.engine.references import load_reference
-    from graders.engine.registry import assignment
+    from graders.judge.references import load_reference
+    from graders.shared.registry import assignment
 
     exercise = assignment("c3w3").exercise("conv_block")
     reference = load_reference("c3w3", "conv_block")
@@ -49,11 +49,11 @@ def test_an_observation_the_check_cannot_read_costs_only_its_exercise():
 def test_learner_strings_and_lists_are_bounded_wherever_a_result_is_made():
     """50 MB of forged feedback, a 10 MB note, 5000 problems and a 5000-row layer table: every
     report, results.json and summary made from the result stays small, and says it was cut."""
-    from graders.engine import render
-    from graders.engine.judging import exercise_result
-    from graders.engine.registry import Figure, assignment
-    from graders.engine.render import LearnerRecord
-    from graders.engine.results import AssignmentResult, result_from_dict, result_to_dict
+    from graders import render
+    from graders.judge.judging import exercise_result
+    from graders.shared.registry import Figure, assignment
+    from graders.render import LearnerRecord
+    from graders.judge.results import AssignmentResult, result_from_dict, result_to_dict
 
     suite = assignment("c3w3")
     exercise = suite.exercise("conv_block")
@@ -76,7 +76,7 @@ def test_learner_strings_and_lists_are_bounded_wherever_a_result_is_made():
 
 @given(st.text(max_size=5000), st.integers(41, 3000))
 def test_bounding_keeps_short_texts_and_is_idempotent(text, limit):
-    from graders.engine.results import bounded
+    from graders.judge.results import bounded
 
     once = bounded(text, limit)
     assert len(once) <= limit and bounded(once, limit) == once

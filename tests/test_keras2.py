@@ -6,7 +6,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from graders.engine import keras2  # noqa: E402
+from graders.worker import keras2  # noqa: E402
 
 
 @pytest.fixture(scope="module")

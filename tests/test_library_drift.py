@@ -1,4 +1,4 @@
-"""Library drift shims of the worker (graders/engine/drift.py, addons.py), on their own.
+"""Library drift shims of the worker (graders/worker/drift.py, addons.py), on their own.
 
 They change process-wide state (NumPy's module attributes, the import system), so they run in
 a child interpreter, never in this test process. End-to-end grading of learner code that uses
@@ -17,7 +17,7 @@ from tests.grading_helpers import ROOT
 CHILD = textwrap.dedent('''
     import json, os, sys
     import numpy as np
-    from graders.engine import addons, drift
+    from graders.worker import addons, drift
 
     notes = []
     drift.install(notes)
@@ -45,7 +45,7 @@ CHILD = textwrap.dedent('''
         tfa.layers.GroupNormalization
     except ImportError as error:
         out["layers"] = str(error)
-    from graders.engine.trusted_imports import only_environment_imports
+    from graders.worker.trusted_imports import only_environment_imports
     with only_environment_imports():
         try:
             import tensorflow_addons

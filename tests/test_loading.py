@@ -1,4 +1,4 @@
-"""Tests of submission loading (graders/engine/loading.py): the caps on a submission's size and
+"""Tests of submission loading (graders/submissions/loading.py): the caps on a submission's size and
 statements, big notebooks under the caps read in full, and reading under a time limit. No
 TensorFlow; how fast loading is lives in bench/bench_loading.py, not here."""
 
@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from graders.batch.intake import Entry, stage
-from graders.engine.grading import Grader
-from graders.engine.limits import Limits
-from graders.engine.loading import load_submission, load_submission_within
-from graders.engine.notebook import load_notebook
-from graders.engine.registry import assignment
-from graders.engine.source import SubmissionCaps, SubmissionError, SubmissionRefused
+from graders.frontends.batch.intake import Entry, stage
+from graders.control.grading import Grader
+from graders.shared.limits import Limits
+from graders.submissions.loading import load_submission, load_submission_within
+from graders.submissions.notebook import load_notebook
+from graders.shared.registry import assignment
+from graders.submissions.source import SubmissionCaps, SubmissionError, SubmissionRefused
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = (REPO_ROOT / "solutions" / "c3w3_segmentation.py").read_text()

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
 
-from graders.engine import maps
+from graders.judge import maps
 
 varied_maps = arrays(np.float64, st.tuples(st.integers(4, 40), st.integers(4, 40)),
                      elements=st.floats(-1e3, 1e3, allow_nan=False)).filter(

@@ -7,7 +7,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from graders.engine import modelprobe  # noqa: E402
+from graders.worker import modelprobe  # noqa: E402
 
 
 def _two_branch(creation_order):

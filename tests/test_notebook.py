@@ -1,4 +1,4 @@
-"""Tests of the notebook loader (graders/engine/notebook.py). No TensorFlow."""
+"""Tests of the notebook loader (graders/submissions/notebook.py). No TensorFlow."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from graders.engine.notebook import PIPELINE, load_notebook, notebook_position
-from graders.engine.registry import TopLevelStep
-from graders.engine.source import SubmissionError, SubmissionSource
+from graders.submissions.notebook import PIPELINE, load_notebook, notebook_position
+from graders.shared.registry import TopLevelStep
+from graders.submissions.source import SubmissionError, SubmissionSource
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 COMPILE = TopLevelStep("compile_model", "compile")
@@ -55,7 +55,7 @@ def test_pipeline_is_a_tuple_of_steps_in_order():
 
 
 def test_module_imports_neither_tensorflow_nor_nbformat():
-    code = ("import sys, graders.engine.notebook; "
+    code = ("import sys, graders.submissions.notebook; "
             "sys.exit(('tensorflow' in sys.modules) * 1 + ('nbformat' in sys.modules) * 2)")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT,
                             capture_output=True, text=True, timeout=120)

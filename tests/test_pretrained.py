@@ -16,7 +16,7 @@ PRELUDE = """
 import json, os
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 import tensorflow as tf
-from graders.engine import pretrained
+from graders.worker import pretrained
 notes = []
 pretrained.install(notes)
 """

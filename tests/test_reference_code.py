@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from grading_helpers import ROOT, SOLUTIONS, mutate, solution_source, write_submission
 
-from graders.engine.grading import Grader
-from graders.engine.references import reference_code, solution_lines
-from graders.engine.registry import all_assignments, assignment
-from graders.engine.results import WITHHELD, ExerciseResult, bounded, withheld
+from graders.control.grading import Grader
+from graders.judge.references import reference_code, solution_lines
+from graders.shared.registry import all_assignments, assignment
+from graders.judge.results import WITHHELD, ExerciseResult, bounded, withheld
 
 ROOT = Path(__file__).resolve().parents[1]
 C3W3 = assignment("c3w3")

@@ -20,10 +20,10 @@ import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from graders.engine import compare
-from graders.engine.observe import observe_solutions
-from graders.engine.references import load_reference
-from graders.engine.registry import SUITES, assignment
+from graders.judge import compare
+from graders.control.observe import observe_solutions
+from graders.judge.references import load_reference
+from graders.shared.registry import SUITES, assignment
 from tests.grading_helpers import identical
 
 PICTURE_SHARE = 0.01  # share of an 8-bit picture's pixels that may differ

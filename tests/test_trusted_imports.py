@@ -10,7 +10,7 @@ import types
 
 import pytest
 
-from graders.engine.trusted_imports import only_environment_imports
+from graders.worker.trusted_imports import only_environment_imports
 
 
 @pytest.fixture
@@ -78,5 +78,5 @@ def test_the_environments_own_modules_still_import():
     with only_environment_imports() as guard:
         assert importlib.import_module("colorsys").__name__ == "colorsys"  # the standard library
         assert importlib.import_module("numpy").__name__ == "numpy"  # an installed package
-        assert importlib.import_module("graders.engine.compare")  # the grader's own
+        assert importlib.import_module("graders.judge.compare")  # the grader's own
     assert not guard.refused

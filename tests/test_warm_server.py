@@ -14,7 +14,9 @@ import time
 import pytest
 from grading_helpers import ROOT, grade, scores, solution_source, write_submission
 
-from graders.engine import fingerprint, warmserver
+from graders.control import warmserver
+
+from graders.shared import fingerprint
 
 
 def test_the_suite_grades_on_the_warm_server():
@@ -94,7 +96,7 @@ def test_a_server_whose_code_changed_steps_aside(tmp_path, monkeypatch):
         first = warmserver.connect(path, start=False)
         first.close()
         # The server notices an edit of the engine by the files' sizes and times.
-        engine_file = ROOT / "graders" / "engine" / "paths.py"
+        engine_file = ROOT / "graders" / "shared" / "paths.py"
         stamp = engine_file.stat()
         os.utime(engine_file, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000_000))
         try:
@@ -136,7 +138,7 @@ def test_learner_runs_start_and_then_reuse_their_own_server(tmp_path):
 
 def test_watch_grades_again_on_every_save(tmp_path):
     path = write_submission(tmp_path / "learner", solution_source())
-    watcher = subprocess.Popen([sys.executable, "-m", "graders.engine.cli", "watch", "C3W3", str(path.parent)],
+    watcher = subprocess.Popen([sys.executable, "-m", "graders.frontends.cli", "watch", "C3W3", str(path.parent)],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(watcher.stdout.readline, "")), daemon=True)
@@ -168,7 +170,7 @@ def test_a_bad_message_or_a_stranger_pid_leaves_the_server_serving(tmp_path):
     import json
     import socket as sockets
 
-    from graders.engine.limits import Limits
+    from graders.shared.limits import Limits
 
     path = _private_server(tmp_path)
     process = warmserver.start_server(path)

@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from graders.engine import compare, wire
+from graders.judge import compare
+
+from graders.shared import wire
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**53, 2**53), st.text(max_size=20),
                     st.floats(allow_nan=False))

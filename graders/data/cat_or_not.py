@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from graders.data import localization
-from graders.engine.paths import EXERCISES, FIXTURES
+from graders.shared.paths import EXERCISES, FIXTURES
 
 SIZE = 300
 CAT = "chelsea.png"

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from graders.engine.paths import FIXTURES
+from graders.shared.paths import FIXTURES
 
 SIZE = 224
 BACKGROUNDS = ("grass.png", "gravel.png", "brick.png", "hubble_deep_field.jpg", "moon.png",

@@ -1,7 +1,7 @@
 """C3W1 "Predicting bounding boxes": the exercises, their probes, checks and hints.
 
 The backbone is `MobileNetV2(weights='imagenet')`; the worker never downloads
-it (see `graders.engine.pretrained`): the probe records what network the learner
+it (see `graders.worker.pretrained`): the probe records what network the learner
 asked for and judges the built network's outputs with seeded weights.
 """
 
@@ -11,10 +11,10 @@ import functools
 
 import numpy as np
 
-from graders.engine import compare
-from graders.engine.modelprobe import shape_of
-from graders.engine.registry import Assignment, CourseGiven, CourseVersion, Exercise, Figure, Hint, Verdict
-from graders.engine.registry import TopLevelStep
+from graders.judge import compare
+from graders.worker.modelprobe import shape_of
+from graders.shared.registry import Assignment, CourseGiven, CourseVersion, Exercise, Figure, Hint, Verdict
+from graders.shared.registry import TopLevelStep
 from graders.suites import common
 
 IMAGE_SHAPE = (224, 224, 3)
@@ -414,7 +414,7 @@ def box_score(iou: np.ndarray) -> float:
 
 
 def check_trained_model(observation, reference) -> Verdict:
-    from graders.engine import pictures
+    from graders.judge import pictures
 
     images, boxes = _hidden_set()
     predictions = np.asarray(observation["boxes"], dtype=np.float64)

@@ -1,16 +1,16 @@
 """Lab C3W1-L2 "Transfer learning with ResNet50 on CIFAR-10", as a practice suite.
 
 It scores like an assignment but counts for nothing in a grade. ResNet50 is
-never downloaded (see `graders.engine.pretrained`).
+never downloaded (see `graders.worker.pretrained`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from graders.engine import compare
-from graders.engine.modelprobe import shape_of
-from graders.engine.registry import Assignment, Exercise, Hint, Verdict
+from graders.judge import compare
+from graders.worker.modelprobe import shape_of
+from graders.shared.registry import Assignment, Exercise, Hint, Verdict
 from graders.suites import common
 
 IMAGE_SHAPE = (32, 32, 3)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from graders.engine import compare
-from graders.engine.registry import Assignment, Exercise, Hint, Verdict
+from graders.judge import compare
+from graders.shared.registry import Assignment, Exercise, Hint, Verdict
 from graders.suites import common
 
 CANVAS_SHAPE = (75, 75, 1)

@@ -10,10 +10,10 @@ import functools
 
 import numpy as np
 
-from graders.engine import compare
-from graders.engine.registry import Assignment, CourseGiven, Exercise, Figure, Hint, Verdict
+from graders.judge import compare
+from graders.shared.registry import Assignment, CourseGiven, Exercise, Figure, Hint, Verdict
 from graders.suites import common
-from graders.engine.registry import TopLevelStep
+from graders.shared.registry import TopLevelStep
 
 N_CLASSES = 11
 DIGIT_CLASSES = 10
@@ -334,7 +334,7 @@ def probe_compile(submission, params) -> dict:
     compile_model = submission.function("compile_model")
     inputs = keras.Input((64, 84, 1))
     model = keras.Model(inputs, keras.layers.Conv2D(N_CLASSES, 1, activation="sigmoid")(inputs))
-    from graders.engine import modelprobe
+    from graders.worker import modelprobe
 
     modelprobe.seed_weights(model, params.get("seed", 0))
     calls = []
@@ -370,7 +370,7 @@ def check_compile(observation, reference) -> Verdict:
     fatal = (f"evaluating the compiled model on one-hot label maps fails: {observation['loss_error']}"
              if observation["loss_error"] is not None else None)
     # The optimizer and the metric are the learner's choice: any one set is right, and one from a
-    # package the grader lacks (a stand-in, graders.engine.addons) is not judged, the loss and metric are.
+    # package the grader lacks (a stand-in, graders.worker.addons) is not judged, the loss and metric are.
     problems = [] if fatal else [
         common.loss_problem(observation, reference, "the loss on a batch of one-hot label maps"),
         None if observation["optimizer"].get("class") else "the model has no optimizer: pass optimizer= to "
@@ -496,7 +496,7 @@ def trained_model_params() -> dict:
 
 
 def check_trained_model(observation, reference) -> Verdict:
-    from graders.engine import pictures
+    from graders.judge import pictures
 
     images, labels = _hidden_set()
     predictions = observation["predictions"]

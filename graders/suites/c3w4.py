@@ -3,7 +3,7 @@
 `do_salience` is judged by behaviour: the probe copies the given pictures into a
 scratch folder, calls the learner's function as the course does (a file name, a
 classifier of fixed weights, a label, a prefix) and reads back the JPEG it
-writes. The maps are compared with the reference maps by `graders.engine.maps`
+writes. The maps are compared with the reference maps by `graders.judge.maps`
 (correlation and a per-pixel bound after stretching), which a JPEG's rounding
 passes and every known wrong gradient fails. To name the mistake, the probe also
 computes the maps those mistakes give for the first picture.
@@ -22,9 +22,9 @@ import tempfile
 
 import numpy as np
 
-from graders.engine import compare, maps
-from graders.engine.registry import Assignment, Exercise, Figure, Hint, Verdict
-from graders.engine.registry import TopLevelStep
+from graders.judge import compare, maps
+from graders.shared.registry import Assignment, Exercise, Figure, Hint, Verdict
+from graders.shared.registry import TopLevelStep
 from graders.suites import common
 
 IMAGE_SHAPE = (300, 300, 3)
@@ -61,7 +61,7 @@ def fixture_classifier(seed: int, kind: str = "seeded"):
     - 'constant': every weight zero, so it gives every picture the same output;
     - 'edges': seeded, but each first-layer kernel sums to zero over its 3x3 window and has
       no bias, so a black region gives no gradient at all (the map's weight is on the object)."""
-    from graders.engine import modelprobe
+    from graders.worker import modelprobe
 
     model = _classifier()
     modelprobe.seed_weights(model, seed)
@@ -217,7 +217,7 @@ def _map_problem(mine: np.ndarray, theirs: np.ndarray) -> str | None:
 def map_figure(caption: str, names, pictures, mine, theirs, limit: int = 3) -> Figure:
     """Picture, learner map, expected map and their difference, a row per picture (the
     mismatched first), each cell FIGURE_CELL pixels wide."""
-    from graders.engine import pictures as draw
+    from graders.judge import pictures as draw
 
     size = (FIGURE_CELL, FIGURE_CELL)
     order = sorted(range(len(names)), key=lambda i: _map_problem(mine[i], theirs[i]) is None)[:limit]
@@ -350,7 +350,7 @@ CLASSIFIER_HINTS = (
 
 # --- Exercise 3: compile_model ---------------------------------------------------------------
 def probe_compile_model(submission, params) -> dict:
-    from graders.engine import modelprobe
+    from graders.worker import modelprobe
 
     function = submission.function("compile_model")
     model = _classifier()
@@ -474,7 +474,7 @@ def check_trained_model(observation, reference) -> Verdict:
 
 def _mistakes_figure(probabilities, labels, class_names) -> Figure:
     """The hidden pictures the model is most wrong about, worst first."""
-    from graders.engine import pictures as draw
+    from graders.judge import pictures as draw
 
     images, _ = _hidden_set()
     confidence_in_truth = probabilities[np.arange(len(labels)), labels]

@@ -15,8 +15,8 @@ import os
 import numpy as np
 
 from graders.data import hub_classifier
-from graders.engine import compare, maps, pictures
-from graders.engine.registry import Assignment, Exercise, Figure, Hint, Verdict
+from graders.judge import compare, maps, pictures
+from graders.shared.registry import Assignment, Exercise, Figure, Hint, Verdict
 from graders.suites import common
 
 IMAGE_SIZE = hub_classifier.IMAGE_SIZE

@@ -3,7 +3,7 @@
 # at all for class_wise_metrics (a check that zipped over them would find nothing wrong, 10/10
 # even for stubs) and conv_block cut to its first case (which turned 7.5/15 into 15/15). The
 # shape guard must refuse both; every other exercise keeps its honest points.
-import graders.engine.worker as _worker
+import graders.worker.worker as _worker
 
 _observe = _worker.run_probe
 

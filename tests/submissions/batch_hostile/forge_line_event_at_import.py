@@ -6,7 +6,7 @@ import fcntl
 import os
 import stat
 
-import graders.engine.wire as _wire
+import graders.shared.wire as _wire
 
 for _name in os.listdir("/proc/self/fd"):
     _fd = int(_name)

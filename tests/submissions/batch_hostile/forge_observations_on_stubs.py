@@ -2,7 +2,7 @@
 # Replaces the worker's probe runner, so the worker answers every probe with a made-up
 # observation instead of observing the stubs: missing keys, wrong types, empty lists. Whatever
 # it sends is judged in the trusted process, which must give 0 without falling over.
-import graders.engine.worker as _worker
+import graders.worker.worker as _worker
 
 _FORGED = {
     "conv_block": {"status": "ok", "cases": []},

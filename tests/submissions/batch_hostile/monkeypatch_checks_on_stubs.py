@@ -5,9 +5,9 @@ import numpy as np
 import numpy.testing
 import pytest
 
-import graders.engine.compare as compare
-import graders.engine.grading as grading
-from graders.engine.registry import Verdict
+import graders.judge.compare as compare
+import graders.control.grading as grading
+from graders.shared.registry import Verdict
 
 np.allclose = lambda *args, **kwargs: True
 np.array_equal = lambda *args, **kwargs: True

@@ -6,7 +6,7 @@ import itertools
 import os
 
 import graders
-from graders.engine import wire
+from graders.shared import wire
 
 _PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(graders.__file__)))
 _STORED = wire.load(os.path.join(_PROJECT, "fixtures", "c3w3", "reference", "class_wise_metrics.npz"))["cases"]

@@ -1,0 +1,1 @@
+"""The ways in: the pytest plugin for learners, the `cvgrade` command line (batch among its verbs)."""

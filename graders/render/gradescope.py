@@ -1,0 +1,47 @@
+"""Gradescope's results.json: score, and one test per exercise."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from graders.shared.files import atomic_write_text
+from graders.judge.results import AssignmentResult
+
+
+# Said in every results.json: which path made it and what that path protects.
+LEARNER_SIDE = ("feedback, not an official grade: graded by pytest beside the learner's own code, with the "
+                "public seed, no sandbox and the reference stand-ins in the learner's worker, so that code "
+                "could forge this result; official grades come from `cvgrade batch`")
+
+
+def batch_grading(run_info: dict) -> str:
+    """The batch's statement, from what its run recorded."""
+    return (f"graded by cvgrade batch: a secret seed, sandbox {run_info.get('sandbox', '?')}, checks in a "
+            "process that never ran learner code, model files judged in a worker that ran none either")
+
+
+def gradescope_document(results: list[AssignmentResult], grading: str = LEARNER_SIDE) -> dict:
+    tests = []
+    for result in results:
+        for exercise in result.exercises:
+            tests.append({
+                "name": f"{result.assignment}: {exercise.title}",
+                "score": exercise.points,
+                "max_score": exercise.max_points,
+                "output": exercise.output_text(),
+                "visibility": "visible",
+                "status": "passed" if exercise.passed else "failed",
+            })
+    notes = [grading] + [p for r in results for p in r.load_problems]
+    for result in results:
+        if result.left_out:
+            notes.append(f"left out of the run ({len(result.left_out)} statements, not graded):")
+            notes += [f"  {item}" for item in result.left_out]
+    return {"score": round(sum(r.points for r in results if r.counts_for_grade), 2),
+            "tests": tests, "visibility": "visible", "output": "\n".join(notes),
+            "extra_data": {"official": grading != LEARNER_SIDE, "grading": grading}}
+
+
+def write_gradescope(path: str | os.PathLike, results: list[AssignmentResult], grading: str = LEARNER_SIDE) -> None:
+    atomic_write_text(path, json.dumps(gradescope_document(results, grading), indent=2))
