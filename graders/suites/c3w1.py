@@ -11,10 +11,18 @@ import functools
 
 import numpy as np
 
-from graders.judge import compare
-from graders.worker.modelprobe import shape_of
-from graders.shared.registry import Assignment, CourseGiven, CourseVersion, Exercise, Figure, Hint, Verdict
-from graders.shared.registry import TopLevelStep
+from graders.authoring import (
+    Assignment,
+    CourseGiven,
+    CourseVersion,
+    Exercise,
+    Figure,
+    Hint,
+    TopLevelStep,
+    Verdict,
+    compare,
+    shape_of,
+)
 from graders.suites import common
 
 IMAGE_SHAPE = (224, 224, 3)
@@ -414,7 +422,7 @@ def box_score(iou: np.ndarray) -> float:
 
 
 def check_trained_model(observation, reference) -> Verdict:
-    from graders.judge import pictures
+    from graders.authoring import pictures
 
     images, boxes = _hidden_set()
     predictions = np.asarray(observation["boxes"], dtype=np.float64)

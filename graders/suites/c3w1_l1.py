@@ -12,9 +12,7 @@ import functools
 
 import numpy as np
 
-from graders.judge import compare
-from graders.worker.modelprobe import shape_of
-from graders.shared.registry import Assignment, Exercise, Hint, Verdict
+from graders.authoring import Assignment, Exercise, Hint, Verdict, compare, shape_of
 from graders.suites import common
 
 IMAGE_SHAPE = (150, 150, 3)
@@ -29,7 +27,7 @@ def _seed(params) -> int:
 
 def _base(seed: int | None = None):
     """InceptionV3 as the lab builds it, frozen, with seeded weights when `seed` is given."""
-    from graders.worker import modelprobe, pretrained
+    from graders.authoring import modelprobe, pretrained
 
     model = common.keras().applications.InceptionV3(input_shape=IMAGE_SHAPE, include_top=False, weights=None)
     pretrained.take_calls()  # the probe's own network is not the learner's
@@ -89,7 +87,7 @@ def _images(seed: int, count: int = 2) -> np.ndarray:
 
 # --- create_pre_trained_model ----------------------------------------------------------------------
 def probe_pre_trained(submission, params) -> dict:
-    from graders.worker import pretrained
+    from graders.authoring import pretrained
 
     function = submission.function("create_pre_trained_model")
     path = _weights_file(_seed(params))
@@ -136,7 +134,7 @@ PRE_TRAINED_HINTS = (
 
 # --- output_of_last_layer ----------------------------------------------------------------------------
 def probe_last_layer(submission, params) -> dict:
-    from graders.worker import modelprobe
+    from graders.authoring import modelprobe
 
     function = submission.function("output_of_last_layer")
     seed = _seed(params)
@@ -167,7 +165,7 @@ LAST_LAYER_HINTS = (
 
 # --- create_final_model ----------------------------------------------------------------------------------
 def probe_final_model(submission, params) -> dict:
-    from graders.worker import modelprobe
+    from graders.authoring import modelprobe
 
     function = submission.function("create_final_model")
     seed = _seed(params)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graders.judge import compare
-from graders.worker.modelprobe import shape_of
-from graders.shared.registry import Assignment, Exercise, Hint, Verdict
+from graders.authoring import Assignment, Exercise, Hint, Verdict, compare, shape_of
 from graders.suites import common
 
 IMAGE_SHAPE = (32, 32, 3)

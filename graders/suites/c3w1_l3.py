@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graders.judge import compare
-from graders.shared.registry import Assignment, Exercise, Hint, Verdict
+from graders.authoring import Assignment, Exercise, Hint, Verdict, compare
 from graders.suites import common
 
 CANVAS_SHAPE = (75, 75, 1)

@@ -10,10 +10,8 @@ import functools
 
 import numpy as np
 
-from graders.judge import compare
-from graders.shared.registry import Assignment, CourseGiven, Exercise, Figure, Hint, Verdict
+from graders.authoring import Assignment, CourseGiven, Exercise, Figure, Hint, TopLevelStep, Verdict, compare
 from graders.suites import common
-from graders.shared.registry import TopLevelStep
 
 N_CLASSES = 11
 DIGIT_CLASSES = 10
@@ -334,7 +332,7 @@ def probe_compile(submission, params) -> dict:
     compile_model = submission.function("compile_model")
     inputs = keras.Input((64, 84, 1))
     model = keras.Model(inputs, keras.layers.Conv2D(N_CLASSES, 1, activation="sigmoid")(inputs))
-    from graders.worker import modelprobe
+    from graders.authoring import modelprobe
 
     modelprobe.seed_weights(model, params.get("seed", 0))
     calls = []
@@ -496,7 +494,7 @@ def trained_model_params() -> dict:
 
 
 def check_trained_model(observation, reference) -> Verdict:
-    from graders.judge import pictures
+    from graders.authoring import pictures
 
     images, labels = _hidden_set()
     predictions = observation["predictions"]

@@ -22,9 +22,7 @@ import tempfile
 
 import numpy as np
 
-from graders.judge import compare, maps
-from graders.shared.registry import Assignment, Exercise, Figure, Hint, Verdict
-from graders.shared.registry import TopLevelStep
+from graders.authoring import Assignment, Exercise, Figure, Hint, TopLevelStep, Verdict, compare, maps
 from graders.suites import common
 
 IMAGE_SHAPE = (300, 300, 3)
@@ -61,7 +59,7 @@ def fixture_classifier(seed: int, kind: str = "seeded"):
     - 'constant': every weight zero, so it gives every picture the same output;
     - 'edges': seeded, but each first-layer kernel sums to zero over its 3x3 window and has
       no bias, so a black region gives no gradient at all (the map's weight is on the object)."""
-    from graders.worker import modelprobe
+    from graders.authoring import modelprobe
 
     model = _classifier()
     modelprobe.seed_weights(model, seed)
@@ -217,7 +215,7 @@ def _map_problem(mine: np.ndarray, theirs: np.ndarray) -> str | None:
 def map_figure(caption: str, names, pictures, mine, theirs, limit: int = 3) -> Figure:
     """Picture, learner map, expected map and their difference, a row per picture (the
     mismatched first), each cell FIGURE_CELL pixels wide."""
-    from graders.judge import pictures as draw
+    from graders.authoring import pictures as draw
 
     size = (FIGURE_CELL, FIGURE_CELL)
     order = sorted(range(len(names)), key=lambda i: _map_problem(mine[i], theirs[i]) is None)[:limit]
@@ -350,7 +348,7 @@ CLASSIFIER_HINTS = (
 
 # --- Exercise 3: compile_model ---------------------------------------------------------------
 def probe_compile_model(submission, params) -> dict:
-    from graders.worker import modelprobe
+    from graders.authoring import modelprobe
 
     function = submission.function("compile_model")
     model = _classifier()
@@ -474,7 +472,7 @@ def check_trained_model(observation, reference) -> Verdict:
 
 def _mistakes_figure(probabilities, labels, class_names) -> Figure:
     """The hidden pictures the model is most wrong about, worst first."""
-    from graders.judge import pictures as draw
+    from graders.authoring import pictures as draw
 
     images, _ = _hidden_set()
     confidence_in_truth = probabilities[np.arange(len(labels)), labels]

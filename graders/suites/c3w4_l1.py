@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graders.judge import compare
-from graders.worker.modelprobe import shape_of
-from graders.shared.registry import Assignment, Exercise, Figure, Hint, Verdict
+from graders.authoring import Assignment, Exercise, Figure, Hint, Verdict, compare, shape_of
 from graders.suites import common
 
 IMAGE_SHAPE = (28, 28, 1)
@@ -49,7 +47,7 @@ def _classifier(seed: int):
     """The lab's classifier with seeded weights: what `cam_model` is given. Functional, not
     Sequential: Keras 3 gives a Sequential model no `model.input` or `model.output` (the course's
     spelling), and `model.layers[-3]` is the last convolution either way."""
-    from graders.worker import modelprobe
+    from graders.authoring import modelprobe
 
     keras = common.keras()
     inputs = x = keras.Input(IMAGE_SHAPE)
@@ -65,7 +63,7 @@ def _classifier(seed: int):
 
 # --- build_classifier ---------------------------------------------------------------------------
 def probe_classifier(submission, params) -> dict:
-    from graders.worker import modelprobe
+    from graders.authoring import modelprobe
 
     model = common.require_model(submission.function("build_classifier")(), "build_classifier")
     seed = _seed(params)
@@ -131,7 +129,7 @@ CLASSIFIER_HINTS = (
 
 # --- cam_model -------------------------------------------------------------------------------------
 def probe_cam_model(submission, params) -> dict:
-    from graders.worker import modelprobe
+    from graders.authoring import modelprobe
 
     seed = _seed(params)
     classifier = _classifier(seed)
@@ -220,7 +218,7 @@ def check_cam(observation, reference) -> Verdict:
 
 
 def _cam_figure(mine: np.ndarray, theirs: np.ndarray) -> Figure:
-    from graders.judge import pictures
+    from graders.authoring import pictures
 
     high = float(np.max(np.abs(theirs))) or 1.0
     rows = [[pictures.heat_rgb(mine[i, c], -high, high), pictures.heat_rgb(theirs[i, c], -high, high),

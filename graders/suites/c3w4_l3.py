@@ -14,9 +14,8 @@ import os
 
 import numpy as np
 
+from graders.authoring import Assignment, Exercise, Figure, Hint, Verdict, compare, maps, pictures
 from graders.data import hub_classifier
-from graders.judge import compare, maps, pictures
-from graders.shared.registry import Assignment, Exercise, Figure, Hint, Verdict
 from graders.suites import common
 
 IMAGE_SIZE = hub_classifier.IMAGE_SIZE
@@ -226,7 +225,7 @@ def preprocess_agreement(actual_pixels: np.ndarray, expected_pixels: np.ndarray)
 
 def _preprocess_figure(observation, reference) -> Figure:
     rows, captions = [], []
-    for index, (mine, theirs) in enumerate(zip(observation["cases"], reference["cases"])):
+    for mine, theirs in zip(observation["cases"], reference["cases"]):
         yours = mine["pixels"] if mine["pixels"].size else np.zeros_like(theirs["pixels"])
         rows.append([_thumbnail(yours), _thumbnail(theirs["pixels"])])
         captions.append([_sample_name(theirs["sample"]), f"{compare.shape_text(mine['shape'])} {mine['dtype']}"])
@@ -237,7 +236,7 @@ def _preprocess_figure(observation, reference) -> Figure:
 def check_preprocess(observation, reference) -> Verdict:
     expected_shape = reference["cases"][0]["shape"]
     problems, float32 = [], True
-    for index, (mine, theirs) in enumerate(zip(observation["cases"], reference["cases"])):
+    for mine, theirs in zip(observation["cases"], reference["cases"]):
         where = _sample_name(theirs["sample"])
         if mine["shape"] != expected_shape:
             return Verdict.failed(f"{where}: the result has shape {compare.shape_text(mine['shape'])}, expected "
@@ -319,7 +318,7 @@ LOAD_HINTS = (
 
 def _map_figure(observation, reference) -> Figure:
     rows, captions = [], []
-    for index, (mine, theirs) in enumerate(zip(observation["cases"], reference["cases"])):
+    for mine, theirs in zip(observation["cases"], reference["cases"]):
         yours = mine["map"] if mine["map"].size else np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
         differs = np.abs(np.nan_to_num(yours.astype(np.float64)) - theirs["map"].astype(np.float64)) > MAP_LEVELS
         rows.append([_thumbnail(_picture(theirs["sample"])), _thumbnail(_grey_levels(yours)),
@@ -337,7 +336,7 @@ def _map_figure(observation, reference) -> Figure:
 def check_saliency(observation, reference) -> Verdict:
     figure = _map_figure(observation, reference)
     details, shapes_ok, uint8 = [], True, True
-    for index, (mine, theirs) in enumerate(zip(observation["cases"], reference["cases"])):
+    for mine, theirs in zip(observation["cases"], reference["cases"]):
         where = f"{_sample_name(theirs['sample'])}, class {theirs['sample'][2]}"
         if not mine["map"].size:
             return Verdict.failed(f"{where}: the map has shape {compare.shape_text(mine['shape'])}, expected "

@@ -14,9 +14,7 @@ import functools
 
 import numpy as np
 
-from graders.judge import compare
-from graders.worker.modelprobe import shape_of
-from graders.shared.registry import Assignment, Exercise, Figure, Hint, Verdict
+from graders.authoring import Assignment, Exercise, Figure, Hint, Verdict, compare, shape_of
 from graders.suites import common
 
 IMAGE_SHAPE = (64, 96, 3)  # not square, so height and width cannot be swapped unseen
@@ -52,7 +50,7 @@ def image(name: str | None) -> np.ndarray:
 def _network(seed: int):
     """The classifier the probes explain: four named 3x3 convolutions (pooled between), global
     average pooling and a softmax over CLASSES, with seeded weights."""
-    from graders.worker import modelprobe
+    from graders.authoring import modelprobe
 
     keras = common.keras()
     inputs = x = keras.Input(IMAGE_SHAPE)
@@ -71,7 +69,7 @@ def _network(seed: int):
 
 # --- gradient_model -------------------------------------------------------------------------------
 def probe_gradient_model(submission, params) -> dict:
-    from graders.worker import modelprobe
+    from graders.authoring import modelprobe
 
     function = submission.function("gradient_model")
     network = _network(_seed(params))
@@ -181,7 +179,7 @@ def _active(maps: np.ndarray) -> np.ndarray:
 
 
 def _grad_cam_figure(observation, reference) -> Figure:
-    from graders.judge import pictures
+    from graders.authoring import pictures
 
     rows, captions = [], []
     for index, (name, layer_name) in enumerate(CASES):

@@ -10,8 +10,7 @@ import contextlib
 
 import numpy as np
 
-from graders.judge import compare
-from graders.shared.registry import Figure, Hint, Verdict
+from graders.authoring import Figure, Hint, Verdict, compare
 
 
 # --- in the worker ------------------------------------------------------------------------
@@ -23,7 +22,7 @@ def keras():
 
 def fail(message: str):
     """The exception a probe raises when the learner's code ran but returned something unusable."""
-    from graders.worker.probing import ProbeFailure
+    from graders.authoring import ProbeFailure
 
     return ProbeFailure(message)
 
@@ -37,7 +36,7 @@ def keras_tensor(value, what: str):
 
 def observe_model(model, inputs, seed: int) -> dict:
     """Structure, then behaviour with seeded weights on fixed inputs."""
-    from graders.worker import modelprobe
+    from graders.authoring import modelprobe
 
     observation = modelprobe.describe(model)
     modelprobe.seed_weights(model, seed)
@@ -90,7 +89,7 @@ def losses_and_metrics(model) -> dict:
 
 # A pretrained backbone from keras.applications, judged on what was asked for and on its outputs.
 def probe_backbone(submission, function_name: str, input_shape: tuple, inputs: np.ndarray, seed: int) -> dict:
-    from graders.worker import pretrained
+    from graders.authoring import pretrained
 
     function = submission.function(function_name)
     pretrained.take_calls()
@@ -241,7 +240,7 @@ def optimizer_description(optimizer) -> dict:
     `stand_in` says which it is."""
     if optimizer is None:
         return {"class": None, "stand_in": False}
-    from graders.worker.addons import STAND_IN
+    from graders.authoring import STAND_IN
 
     stand_in = getattr(type(optimizer), STAND_IN, None)
     config = {}
@@ -269,7 +268,7 @@ def load_trained_model(path: str | None, looked_for: tuple[str, ...], how_to_tra
                   "file next to your code" if course_saves else "")
         raise fail(f"not implemented yet: no trained model file next to your code (looked for "
                    f"{', '.join(looked_for)}){course}; or {how_to_train}")
-    from graders.worker.trusted_imports import KERAS_IMPORTS_BY_NAME, only_environment_imports
+    from graders.authoring import KERAS_IMPORTS_BY_NAME, only_environment_imports
 
     guard = None
     try:
@@ -292,7 +291,7 @@ def load_trained_model(path: str | None, looked_for: tuple[str, ...], how_to_tra
 
 def require_shapes(model, input_shape: tuple, output_shape: tuple) -> None:
     """One input and one output of the given shapes (without the batch axis), or a clear failure."""
-    from graders.worker.modelprobe import shape_of
+    from graders.authoring import shape_of
 
     given, made = shape_of(model.inputs[0].shape), shape_of(model.outputs[0].shape)
     if len(model.inputs) != 1 or given[1:] != list(input_shape):
