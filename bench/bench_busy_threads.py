@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from graders.frontends.batch.intake import Entry  # noqa: E402
 from graders.frontends.batch.station import Station  # noqa: E402
-from graders.shared.limits import Limits  # noqa: E402
 from graders.judge.references import load_reference  # noqa: E402
+from graders.shared.limits import Limits  # noqa: E402
 from graders.shared.registry import assignment  # noqa: E402
 
 C3W3 = assignment("c3w3")

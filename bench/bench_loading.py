@@ -16,6 +16,7 @@ N above the statement cap is measured with the cap raised, and said so.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import statistics
@@ -27,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from graders.submissions.loading import load_submission, load_submission_within  # noqa: E402
 from graders.shared.registry import assignment  # noqa: E402
+from graders.submissions.loading import load_submission, load_submission_within  # noqa: E402
 from graders.submissions.source import SubmissionCaps  # noqa: E402
 
 SOLUTION = (ROOT / "solutions" / "c3w3_segmentation.py").read_text()
@@ -91,14 +92,14 @@ def main() -> int:
             for size in sizes:
                 path = write_notebook(Path(folder) / f"{shape}{size}.ipynb", size, shape)
                 caps = default if size + 100 < default.max_statements else raised
-                seconds = timed(lambda: load_submission(path, c3w3, caps), args.repeat)
+                seconds = timed(functools.partial(load_submission, path, c3w3, caps), args.repeat)
                 per_statement = max(seconds - baseline, 0.0) / size * 1e6
                 growth = f"{per_statement / previous:5.2f}x" if previous else ""
                 previous = per_statement or None
                 row = (f"{size:>10,}  {shape:>5}  {path.stat().st_size / 2**20:6.2f}MB  {seconds:7.3f}  "
                        f"{per_statement:7.1f}  {growth:>6}")
                 if args.child:
-                    child = timed(lambda: load_submission_within(path, c3w3, 600, caps=caps), args.repeat)
+                    child = timed(functools.partial(load_submission_within, path, c3w3, 600, caps=caps), args.repeat)
                     row += f"  {child:10.3f}"
                 print(row + ("  (cap raised)" if caps is raised else ""), flush=True)
     print("us/stmt: time beyond the baseline per added statement; growth: its ratio to the row above "

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from graders.control.grading import Grader
-from graders.shared.registry import assignment
-from graders.judge.results import AssignmentResult
 from graders.control.session import Limits
+from graders.judge.results import AssignmentResult
+from graders.shared.registry import assignment
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"

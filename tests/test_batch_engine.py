@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from graders.control.sandbox import SandboxUnavailable, bubblewrap_works, make_sandbox
 from graders.frontends.batch.intake import Entry
 from graders.frontends.batch.progress import clock, progress_line
 from graders.frontends.batch.station import Station
-from graders.shared.limits import Limits
 from graders.judge.references import load_reference
+from graders.shared.limits import Limits
 from graders.shared.registry import assignment
-from graders.control.sandbox import SandboxUnavailable, bubblewrap_works, make_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = (ROOT / "solutions" / "c3w3_segmentation.py").read_text()
@@ -324,8 +324,8 @@ def test_pending_references_wait_for_the_observation_and_pass_on_its_failure():
 def test_a_learner_whose_files_cannot_be_written_costs_only_that_learner(tmp_path, monkeypatch):
     from graders.frontends.batch import runner
     from graders.frontends.batch.intake import Entry
-    from graders.render import LearnerRecord
     from graders.judge.results import AssignmentResult
+    from graders.render import LearnerRecord
 
     batch = runner.BatchRun(runner.BatchOptions(tmp_path, "c3w3", tmp_path / "out"))
     real_write = runner.render.write_learner_report

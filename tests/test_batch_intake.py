@@ -23,8 +23,8 @@ from graders.frontends.batch.intake import (
     safe_member_path,
     stage,
 )
-from graders.submissions.loading import load_submission
 from graders.shared.registry import assignment
+from graders.submissions.loading import load_submission
 
 C3W3 = assignment("c3w3")
 MODULE = f"{C3W3.module}.py"

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from graders.control.sandbox import bubblewrap_works
 from graders.frontends.batch.intake import Entry
 from graders.frontends.batch.station import Station
-from graders.shared.limits import MiB, Limits
 from graders.judge.references import load_reference
+from graders.shared.limits import Limits, MiB
 from graders.shared.registry import assignment
-from graders.control.sandbox import bubblewrap_works
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = (ROOT / "solutions" / "c3w3_segmentation.py").read_text()

@@ -13,13 +13,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graders.shared.registry import Figure
-from graders.render import (LearnerRecord, gradebook_csv, histogram_bins, learner_report_html,
-                                   pass_rates, summary_html, write_gradebook, write_learner_report,
-                                   write_summary)
+from graders.judge.results import AssignmentResult, ExerciseResult
+from graders.render import (
+    LearnerRecord,
+    gradebook_csv,
+    histogram_bins,
+    learner_report_html,
+    pass_rates,
+    summary_html,
+    write_gradebook,
+    write_learner_report,
+    write_summary,
+)
 from graders.render.gradebook import guard_cell
 from graders.render.summary import bin_edges, cohort_counts, frequent_feedback, slowest
-from graders.judge.results import AssignmentResult, ExerciseResult
+from graders.shared.registry import Figure
 
 EXERCISES = [("ex1", "Encoder", 2.0), ("ex2", "Decoder", 3.0), ("ex3", "Model", 5.0)]
 EXERCISE_IDS = [e[0] for e in EXERCISES]

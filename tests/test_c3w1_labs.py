@@ -6,9 +6,17 @@ from __future__ import annotations
 import pytest
 
 from graders.shared.registry import assignment
-from tests.grading_helpers import (ROOT, assert_costs_its_exercise_only, assert_solutions_full_and_stubs_zero,
-                                   grade, mutants_per_exercise, mutate, run_grader_json, solution_source,
-                                   write_submission)
+from tests.grading_helpers import (
+    ROOT,
+    assert_costs_its_exercise_only,
+    assert_solutions_full_and_stubs_zero,
+    grade,
+    mutants_per_exercise,
+    mutate,
+    run_grader_json,
+    solution_source,
+    write_submission,
+)
 
 LABS = {"c3w1_l1": "c3w1_l1_inception", "c3w1_l2": "c3w1_l2_resnet", "c3w1_l3": "c3w1_l3_localization"}
 

@@ -8,9 +8,9 @@ from grading_helpers import SOLUTIONS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graders.submissions.loading import load_submission
-from graders.shared.registry import assignment
 from graders.control.session import WorkerSession
+from graders.shared.registry import assignment
+from graders.submissions.loading import load_submission
 from graders.suites.c3w1 import SMOOTHING, box_iou
 
 

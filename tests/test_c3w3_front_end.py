@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 import re
+import shutil
+
+from grading_helpers import ROOT, run_grader_json, run_pytest
 
 from graders import render
-from grading_helpers import ROOT, run_grader_json, run_pytest
 
 EXERCISES = ["conv_block", "FCN8", "fcn8_decoder", "compile_model", "class_wise_metrics", "trained_model"]
 

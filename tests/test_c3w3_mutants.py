@@ -20,8 +20,15 @@ from pathlib import Path
 import pytest
 
 from graders.shared.registry import assignment
-from tests.grading_helpers import (assert_costs_its_exercise_only, feedback, grade, mutate, scores,
-                                   solution_source, write_submission)
+from tests.grading_helpers import (
+    assert_costs_its_exercise_only,
+    feedback,
+    grade,
+    mutate,
+    scores,
+    solution_source,
+    write_submission,
+)
 
 EXERCISES = ["conv_block", "FCN8", "fcn8_decoder", "compile_model", "class_wise_metrics"]
 ALTERNATIVES = Path(__file__).resolve().parent / "submissions" / "c3w3_alternatives"

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from graders.submissions.loading import load_submission
-from graders.shared.registry import assignment
 from graders.control.session import WorkerSession
+from graders.shared.registry import assignment
+from graders.submissions.loading import load_submission
 
 N_CLASSES = 11
 

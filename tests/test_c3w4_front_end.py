@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 from grading_helpers import ROOT, run_grader_json, run_pytest
 

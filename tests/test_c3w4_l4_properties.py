@@ -8,10 +8,10 @@ from grading_helpers import SOLUTIONS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graders.submissions.loading import load_submission
+from graders.control.session import WorkerSession
 from graders.judge.references import reference_code
 from graders.shared.registry import assignment
-from graders.control.session import WorkerSession
+from graders.submissions.loading import load_submission
 from graders.suites.c3w4_l4 import CLASSES, CONVOLUTIONS, IMAGE_SHAPE
 
 

@@ -7,8 +7,16 @@ from __future__ import annotations
 import pytest
 
 from graders.shared.registry import assignment
-from tests.grading_helpers import (assert_costs_its_exercise_only, assert_solutions_full_and_stubs_zero, feedback,
-                                   grade, mutants_per_exercise, mutate, solution_source, write_submission)
+from tests.grading_helpers import (
+    assert_costs_its_exercise_only,
+    assert_solutions_full_and_stubs_zero,
+    feedback,
+    grade,
+    mutants_per_exercise,
+    mutate,
+    solution_source,
+    write_submission,
+)
 
 LABS = {"c3w4_l1": "c3w4_l1_cam", "c3w4_l4": "c3w4_l4_gradcam"}
 

@@ -11,8 +11,15 @@ from __future__ import annotations
 import pytest
 
 from graders.shared.registry import assignment
-from tests.grading_helpers import (assert_costs_its_exercise_only, feedback, grade, mutate, scores,
-                                   solution_source, write_submission)
+from tests.grading_helpers import (
+    assert_costs_its_exercise_only,
+    feedback,
+    grade,
+    mutate,
+    scores,
+    solution_source,
+    write_submission,
+)
 
 MODULE = "c3w4_saliency"
 SUITE = assignment("c3w4")

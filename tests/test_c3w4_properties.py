@@ -12,10 +12,10 @@ from grading_helpers import SOLUTIONS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graders.judge import maps
-from graders.submissions.loading import load_submission
-from graders.shared.registry import assignment
 from graders.control.session import WorkerSession
+from graders.judge import maps
+from graders.shared.registry import assignment
+from graders.submissions.loading import load_submission
 from graders.suites.c3w4 import MAP_SHAPE
 
 

@@ -167,8 +167,8 @@ def test_a_module_copied_cell_by_cell_without_markers_is_read_as_a_notebook(tmp_
 
 
 def test_a_module_that_defines_every_step_runs_as_it_is():
-    from graders.submissions.notebook import in_notebook_style
     from graders.shared.registry import assignment
+    from graders.submissions.notebook import in_notebook_style
 
     steps = assignment("c3w3").steps
     solution = (SUBMISSIONS.parent.parent / "solutions" / "c3w3_segmentation.py").read_text()

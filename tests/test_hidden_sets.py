@@ -14,8 +14,8 @@ import importlib
 import numpy as np
 import pytest
 
-from graders.shared.registry import assignment
 from graders.control.sandbox import bubblewrap_works
+from graders.shared.registry import assignment
 
 # suite -> its data module, whose load_split("hidden") gives (images, labels) on the trusted side
 SUITES = {
@@ -126,10 +126,10 @@ def _attacker_submission(suite: str) -> str:
 @pytest.mark.skipif(bubblewrap_works() is not None, reason="needs the bubblewrap sandbox")
 def test_no_hidden_set_is_rebuilt_inside_a_sandboxed_worker(tmp_path):
     """The attack at import, in a batch station's sandboxed worker, for every suite."""
+    from graders.control.grading import Grader
     from graders.frontends.batch.intake import Entry, stage
     from graders.frontends.batch.runner import hidden_paths_on_this_machine
     from graders.frontends.batch.station import Station, _open_to_workers
-    from graders.control.grading import Grader
     from graders.shared.limits import Limits
 
     station = Station(0, tmp_path / "stations", "bubblewrap",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from graders.judge.judging import judge
 from graders.shared.registry import Exercise, Hint, Verdict
@@ -51,9 +52,9 @@ def test_learner_strings_and_lists_are_bounded_wherever_a_result_is_made():
     report, results.json and summary made from the result stays small, and says it was cut."""
     from graders import render
     from graders.judge.judging import exercise_result
-    from graders.shared.registry import Figure, assignment
-    from graders.render import LearnerRecord
     from graders.judge.results import AssignmentResult, result_from_dict, result_to_dict
+    from graders.render import LearnerRecord
+    from graders.shared.registry import Figure, assignment
 
     suite = assignment("c3w3")
     exercise = suite.exercise("conv_block")

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from graders.frontends.batch.intake import Entry, stage
 from graders.control.grading import Grader
+from graders.frontends.batch.intake import Entry, stage
 from graders.shared.limits import Limits
+from graders.shared.registry import assignment
 from graders.submissions.loading import load_submission, load_submission_within
 from graders.submissions.notebook import load_notebook
-from graders.shared.registry import assignment
 from graders.submissions.source import SubmissionCaps, SubmissionError, SubmissionRefused
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from graders.submissions.notebook import PIPELINE, load_notebook, notebook_position
 from graders.shared.registry import TopLevelStep
+from graders.submissions.notebook import PIPELINE, load_notebook, notebook_position
 from graders.submissions.source import SubmissionError, SubmissionSource
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

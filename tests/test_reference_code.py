@@ -14,10 +14,9 @@ from grading_helpers import ROOT, SOLUTIONS, mutate, solution_source, write_subm
 
 from graders.control.grading import Grader
 from graders.judge.references import reference_code, solution_lines
-from graders.shared.registry import all_assignments, assignment
 from graders.judge.results import WITHHELD, ExerciseResult, bounded, withheld
+from graders.shared.registry import all_assignments, assignment
 
-ROOT = Path(__file__).resolve().parents[1]
 C3W3 = assignment("c3w3")
 SNIPPET = ROOT / "tests" / "submissions" / "batch_hostile" / "capture_reference_conv_block.py"
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from graders.judge import compare
 from graders.control.observe import observe_solutions
+from graders.judge import compare
 from graders.judge.references import load_reference
 from graders.shared.registry import SUITES, assignment
 from tests.grading_helpers import identical

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from graders.control.session import WorkerSession
 from graders.judge.judging import judge
-from graders.submissions.loading import load_submission
 from graders.judge.references import reference_code
 from graders.shared.registry import assignment
-from graders.control.session import WorkerSession
+from graders.submissions.loading import load_submission
 from tests import test_c3w1_mutants, test_c3w3_mutants, test_c3w4_labs
 from tests.grading_helpers import SOLUTIONS, mutate, solution_source, write_submission
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import stat
 import subprocess
-import signal
 import sys
 import threading
 import time
@@ -15,7 +15,6 @@ import pytest
 from grading_helpers import ROOT, grade, scores, solution_source, write_submission
 
 from graders.control import warmserver
-
 from graders.shared import fingerprint
 
 

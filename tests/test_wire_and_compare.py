@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from graders.judge import compare
-
 from graders.shared import wire
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**53, 2**53), st.text(max_size=20),
@@ -86,7 +85,9 @@ def test_shape_text():
 
 
 def test_layer_table_diff_marks_only_differing_rows():
-    row = lambda t, s, p: {"type": t, "output_shape": s, "params": p, "config": {}}
+    def row(kind, shape, params):
+        return {"type": kind, "output_shape": shape, "params": params, "config": {}}
+
     expected = [row("Conv2D", [None, 8, 8, 4], 40), row("LeakyReLU", [None, 8, 8, 4], 0),
                 row("MaxPooling2D", [None, 4, 4, 4], 0)]
     actual = [row("Conv2D", [None, 8, 8, 4], 40), row("ReLU", [None, 8, 8, 4], 0),

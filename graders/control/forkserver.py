@@ -18,11 +18,12 @@ import tempfile
 import threading
 import time
 
+from graders.control.sandbox import Sandbox
+from graders.control.session import WorkerFailure, log_tail
 from graders.shared import channel
 from graders.shared.limits import Limits, kernel_limits
 from graders.shared.paths import ROOT
-from graders.control.sandbox import Sandbox
-from graders.control.session import WorkerFailure, log_tail
+
 
 class ForkServerFailure(WorkerFailure):
     """The fork server could not start or stopped answering; the message says why."""

@@ -9,15 +9,13 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from graders.judge.judging import exercise_result, judge
-from graders.submissions.loading import load_submission, load_submission_within
-from graders.judge.references import load_reference, reference_code
-from graders.shared.registry import Assignment, Exercise, Verdict
-from graders.judge.results import AssignmentResult, ExerciseResult, bounded_lines
 from graders.control.session import Limits, WorkerFailure, WorkerSession
+from graders.judge.judging import exercise_result, judge
+from graders.judge.references import load_reference, reference_code
+from graders.judge.results import AssignmentResult, ExerciseResult, bounded_lines
+from graders.shared.registry import Assignment, Exercise, Verdict
+from graders.submissions.loading import load_submission, load_submission_within
 from graders.submissions.source import SubmissionError, SubmissionRefused, SubmissionSource
-
-
 
 
 class Grader:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graders.shared import wire
-from graders.submissions.loading import load_submission
-from graders.shared.paths import SOLUTIONS
-from graders.judge.references import reference_code, reference_path
-from graders.shared.registry import Assignment
 from graders.control.session import Limits, WorkerFailure, WorkerSession
+from graders.judge.references import reference_code, reference_path
+from graders.shared import wire
+from graders.shared.paths import SOLUTIONS
+from graders.shared.registry import Assignment
+from graders.submissions.loading import load_submission
 
 
 def observe_solutions(assignment: Assignment, seed: int | None = None,

@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from graders.shared import procfs, wire
-from graders.shared.limits import MiB, Limits, apply_kernel_limits, kernel_limits
-from graders.submissions.loading import LoadedSubmission
+from graders.shared.limits import Limits, MiB, apply_kernel_limits, kernel_limits
 from graders.shared.paths import ROOT
-
+from graders.submissions.loading import LoadedSubmission
 
 
 class WorkerFailure(Exception):

@@ -27,11 +27,11 @@ import threading
 import time
 from pathlib import Path
 
+from graders.control.forkserver import ForkServerChannel, ForkServerFailure
+from graders.control.session import worker_environment
 from graders.shared.channel import peer_uid, short_address
 from graders.shared.fingerprint import code_fingerprint, environment_key
-from graders.control.forkserver import ForkServerChannel, ForkServerFailure
 from graders.shared.paths import ROOT
-from graders.control.session import worker_environment
 
 IDLE_SECONDS = 15 * 60
 ENVIRONMENT_VARIABLE = "CVGRADE_SERVER"

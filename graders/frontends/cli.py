@@ -19,11 +19,10 @@ def _fixtures(args) -> int:
 def _batch(args) -> int:
     from pathlib import Path
 
+    from graders.control.sandbox import SandboxUnavailable
     from graders.frontends.batch.progress import Progress
     from graders.frontends.batch.runner import BatchOptions, BatchRun
-
-    from graders.shared.limits import MiB, Limits
-    from graders.control.sandbox import SandboxUnavailable
+    from graders.shared.limits import Limits, MiB
 
     if args.executor == "dask" and not args.scheduler:
         print("cvgrade batch: --executor dask needs --scheduler tcp://HOST:PORT", file=sys.stderr)
@@ -50,11 +49,11 @@ def _batch(args) -> int:
 def _watch(args) -> int:
     from pathlib import Path
 
+    from graders.control.session import LocalProcess
+    from graders.control.warmserver import learner_server
+    from graders.frontends.watch import watch
     from graders.shared.paths import EXERCISES
     from graders.shared.registry import assignment
-    from graders.control.session import LocalProcess
-    from graders.frontends.watch import watch
-    from graders.control.warmserver import learner_server
 
     try:
         suite = assignment(args.assignment.lower())

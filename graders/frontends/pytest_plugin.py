@@ -13,11 +13,11 @@ import pytest
 
 from graders import render
 from graders.control.grading import Grader
-from graders.shared.paths import EXERCISES
-from graders.shared.registry import assignment as find_assignment
-from graders.judge.results import ExerciseResult
 from graders.control.session import Limits, LocalProcess, WorkerFailure
 from graders.control.warmserver import learner_server
+from graders.judge.results import ExerciseResult
+from graders.shared.paths import EXERCISES
+from graders.shared.registry import assignment as find_assignment
 
 _graders = pytest.StashKey[dict]()
 _launch = pytest.StashKey[tuple]()  # (launch, the one line that says how workers were started)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 
-from graders.shared import outcomes
 from graders.judge.conformance import shape_problem
-from graders.shared.registry import Assignment, Exercise, Verdict
 from graders.judge.results import ExerciseResult, bounded
+from graders.shared import outcomes
+from graders.shared.registry import Assignment, Exercise, Verdict
 
 log = logging.getLogger("cvgrade.grading")
 

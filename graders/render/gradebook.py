@@ -7,8 +7,8 @@ import io
 import os
 from dataclasses import dataclass
 
-from graders.shared.files import atomic_write_text
 from graders.judge.results import AssignmentResult
+from graders.shared.files import atomic_write_text
 
 # A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

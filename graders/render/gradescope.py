@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import os
 
-from graders.shared.files import atomic_write_text
 from graders.judge.results import AssignmentResult
-
+from graders.shared.files import atomic_write_text
 
 # Said in every results.json: which path made it and what that path protects.
 LEARNER_SIDE = ("feedback, not an official grade: graded by pytest beside the learner's own code, with the "

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import html
 
-from graders.shared.registry import Figure
 from graders.judge.results import AssignmentResult, ExerciseResult
+from graders.shared.registry import Figure
 
 _STYLE = ("<style>table.cvg{border-collapse:collapse;margin:4px 0}"
           "table.cvg td,table.cvg th{border:1px solid #ccc;padding:2px 6px;font-size:12px}"

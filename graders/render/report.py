@@ -5,10 +5,10 @@ from __future__ import annotations
 import html
 import os
 
-from graders.shared.files import atomic_write_text
 from graders.judge.results import ExerciseResult
 from graders.render.gradebook import LearnerRecord, learner_status
 from graders.render.html import exercise_html, html_summary
+from graders.shared.files import atomic_write_text
 
 PAGE_CSS = """
 body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1000px;padding:0 12px;color:#222}

@@ -11,9 +11,9 @@ import os
 import statistics
 from collections import Counter
 
-from graders.shared.files import atomic_write_text
 from graders.render.gradebook import LearnerRecord, learner_status, learner_total
 from graders.render.report import run_info_table, standalone_page, status_badge
+from graders.shared.files import atomic_write_text
 
 _SVG_FONT = 'font-family="system-ui,sans-serif" font-size="11"'
 _LABEL_CHARS = 40

@@ -16,7 +16,6 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-
 Observation = dict[str, Any]
 
 

@@ -20,7 +20,13 @@ from pathlib import Path
 
 from graders.shared.paths import ROOT
 from graders.shared.registry import Assignment
-from graders.submissions.source import SubmissionCaps, SubmissionError, SubmissionRefused, SubmissionSource, count_statements
+from graders.submissions.source import (
+    SubmissionCaps,
+    SubmissionError,
+    SubmissionRefused,
+    SubmissionSource,
+    count_statements,
+)
 
 
 @dataclass
@@ -195,8 +201,8 @@ def _load_for_parent(request: dict) -> dict:
     rather than a MemoryError), so it bounds what reading the submission takes."""
     import nbformat  # noqa: F401 - imported before the limit, like the registry's numpy
 
-    from graders.submissions import notebook  # noqa: F401 - and the notebook loader
     from graders.shared.registry import assignment as find_assignment
+    from graders.submissions import notebook  # noqa: F401 - and the notebook loader
 
     assignment = find_assignment(request["assignment"])
     if request.get("memory_bytes"):

@@ -103,9 +103,23 @@ def install(notes: list[str] | None = None) -> None:
     if notes is not None:
         _notes = notes
     import keras  # noqa: F401  (loads the public API modules that re-export the constructors)
-    from keras.src.applications import (convnext, densenet, efficientnet, efficientnet_v2,
-                                        inception_resnet_v2, inception_v3, mobilenet, mobilenet_v2,
-                                        mobilenet_v3, nasnet, resnet, resnet_v2, vgg16, vgg19, xception)
+    from keras.src.applications import (
+        convnext,
+        densenet,
+        efficientnet,
+        efficientnet_v2,
+        inception_resnet_v2,
+        inception_v3,
+        mobilenet,
+        mobilenet_v2,
+        mobilenet_v3,
+        nasnet,
+        resnet,
+        resnet_v2,
+        vgg16,
+        vgg19,
+        xception,
+    )
     from keras.src.utils import file_utils
 
     replacements = {}

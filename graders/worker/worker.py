@@ -74,7 +74,7 @@ def load_module(request, emit) -> tuple[types.ModuleType, list[str]]:
     try:
         statements = list(_statements(code, filename))
     except SyntaxError as error:
-        raise ProbeFailure(f"{os.path.basename(filename)} does not parse: line {error.lineno}: {error.msg}")
+        raise ProbeFailure(f"{os.path.basename(filename)} does not parse: line {error.lineno}: {error.msg}") from None
     for statement, compiled in statements:
         if statement.lineno in skip:
             continue
@@ -135,8 +135,8 @@ def prepare() -> list[str]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow  # noqa: F401  (imported before any learner code runs)
 
-    from graders.worker import addons, drift, keras2, pretrained
     from graders.shared.registry import all_assignments
+    from graders.worker import addons, drift, keras2, pretrained
 
     notes: list[str] = []
     keras2.install(notes)

@@ -27,8 +27,8 @@ import ctypes
 import json
 import os
 import select
-import signal
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -36,10 +36,9 @@ import time
 import traceback
 
 from graders.shared import channel, procfs
-
-from graders.worker import ipc
 from graders.shared.fingerprint import code_fingerprint
 from graders.shared.limits import apply_kernel_limits
+from graders.worker import ipc
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4

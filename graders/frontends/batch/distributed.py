@@ -16,10 +16,9 @@ import queue
 import tempfile
 from pathlib import Path
 
+from graders.frontends.batch.intake import Entry, IntakeError, stage
 from graders.shared.limits import Limits
 from graders.shared.registry import assignment as find_assignment
-
-from graders.frontends.batch.intake import Entry, IntakeError, stage
 
 _STATIONS: queue.Queue = queue.Queue()
 _STATION_INDEX = itertools.count()  # next() is atomic under the GIL

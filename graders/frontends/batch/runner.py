@@ -30,17 +30,17 @@ from importlib import metadata
 from pathlib import Path
 
 from graders import render
+from graders.control.observe import observe_solutions
+from graders.control.sandbox import UNCOVERED
+from graders.frontends.batch.intake import Entry, discover, entry_digest
+from graders.frontends.batch.progress import Progress
+from graders.judge.results import result_from_dict, result_to_dict
+from graders.render import LearnerRecord
 from graders.shared.files import atomic_write_text
 from graders.shared.limits import Limits
 from graders.shared.paths import FIXTURES, ROOT
-from graders.control.observe import observe_solutions
-from graders.shared.registry import Assignment, all_assignments, assignment as find_assignment
-from graders.render import LearnerRecord
-from graders.judge.results import result_from_dict, result_to_dict
-from graders.control.sandbox import UNCOVERED
-
-from graders.frontends.batch.intake import Entry, discover, entry_digest
-from graders.frontends.batch.progress import Progress
+from graders.shared.registry import Assignment, all_assignments
+from graders.shared.registry import assignment as find_assignment
 
 RECORD_FORMAT = 1
 

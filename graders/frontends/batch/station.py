@@ -12,15 +12,14 @@ import os
 import time
 from pathlib import Path
 
-from graders.shared.files import remove_tree
 from graders.control.forkserver import ForkServer, ForkServerFailure
 from graders.control.grading import Grader
+from graders.control.sandbox import Sandbox, make_sandbox
+from graders.frontends.batch.intake import Entry, IntakeError, stage
+from graders.render import LearnerRecord
+from graders.shared.files import remove_tree
 from graders.shared.limits import Limits
 from graders.shared.registry import Assignment
-from graders.render import LearnerRecord
-from graders.control.sandbox import Sandbox, make_sandbox
-
-from graders.frontends.batch.intake import Entry, IntakeError, stage
 
 LEARNER_UID_BASE = 2_100_000_000  # far above the ids of real users and of subordinate id ranges
 UIDS_PER_STATION = 256
@@ -106,7 +105,7 @@ class Station:
 
 def _open_to_workers(folder: Path) -> None:
     """Workers may run as another user: make the staged copy readable (never writable) to them."""
-    for directory, folders, files in os.walk(folder):
+    for directory, _folders, files in os.walk(folder):
         os.chmod(directory, 0o755)
         for name in files:
             path = os.path.join(directory, name)
