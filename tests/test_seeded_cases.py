@@ -19,7 +19,7 @@ from graders.judge.judging import judge
 from graders.judge.references import reference_code
 from graders.shared.registry import assignment
 from graders.submissions.loading import load_submission
-from tests import test_c3w1_mutants, test_c3w3_mutants, test_c3w4_labs
+from tests import test_c3w1_mutants, test_c3w3_mutants, test_c3w4_labs, test_c3w4_mutants
 from tests.grading_helpers import SOLUTIONS, mutate, solution_source, write_submission
 
 seeds = st.integers(0, 2**63 - 1)
@@ -113,6 +113,33 @@ def compute_steps(request, tmp_path_factory):
 def test_compute_steps_cases_catch_every_known_mistake(compute_steps, seed):
     assert len(compute_steps.sessions) >= 4  # floor division, order, one too many
     _assert_every_mutant_fails(compute_steps, seed)
+
+
+@pytest.fixture(scope="module")
+def intersection_over_union(request, tmp_path_factory):
+    return _observer(request, tmp_path_factory, "c3w1", "intersection_over_union",
+                     _edits(test_c3w1_mutants.MUTANTS, "intersection_over_union"))
+
+
+@grading_path(25)
+@given(seeds)
+def test_iou_cases_catch_every_known_mistake(intersection_over_union, seed):
+    assert len(intersection_over_union.sessions) >= 5  # clipping, smoothing, box order, union
+    _assert_every_mutant_fails(intersection_over_union, seed)
+
+
+@pytest.fixture(scope="module")
+def do_salience(request, tmp_path_factory):
+    return _observer(request, tmp_path_factory, "c3w4", "do_salience",
+                     _edits(test_c3w4_mutants.MUTANTS, "do_salience"))
+
+
+@grading_path(3)
+@given(seeds)
+def test_do_salience_cases_catch_every_known_mistake(do_salience, seed):
+    """Three seeds: each makes five maps and the eight mistakes' maps per submission."""
+    assert len(do_salience.sessions) >= 9
+    _assert_every_mutant_fails(do_salience, seed)
 
 
 @pytest.fixture(scope="module")

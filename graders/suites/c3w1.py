@@ -279,10 +279,7 @@ IOU_SPECIAL = ("an identical pair", "boxes apart on one axis", "a box inside ano
 
 def probe_iou(submission, params) -> dict:
     function = submission.function("intersection_over_union")
-    if "cases" in params:
-        pred, true = (np.asarray(a, dtype=np.float64) for a in params["cases"])
-    else:
-        pred, true = iou_cases(_seed(params))
+    pred, true = iou_cases(_seed(params))
     with np.errstate(all="ignore"):
         returned = function(pred.copy(), true.copy())
     try:

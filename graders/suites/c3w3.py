@@ -407,7 +407,7 @@ def _metric_cases(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def probe_class_wise_metrics(submission, params) -> dict:
     function = submission.function("class_wise_metrics")
-    cases = params.get("cases") or [list(pair) for pair in _metric_cases(params.get("seed", 0))]
+    cases = _metric_cases(params.get("seed", 0))
     results = []
     for y_true, y_pred in cases:
         returned = function(np.array(y_true), np.array(y_pred))

@@ -53,23 +53,12 @@ def _classifier():
 
 
 @functools.lru_cache(maxsize=4)
-def fixture_classifier(seed: int, kind: str = "seeded"):
-    """The classifier the saliency maps are taken of, with weights fixed by `seed`:
-    - 'seeded': every weight drawn from the seed;
-    - 'constant': every weight zero, so it gives every picture the same output;
-    - 'edges': seeded, but each first-layer kernel sums to zero over its 3x3 window and has
-      no bias, so a black region gives no gradient at all (the map's weight is on the object)."""
+def fixture_classifier(seed: int):
+    """The classifier the saliency maps are taken of, every weight drawn from `seed`."""
     from graders.authoring import modelprobe
 
     model = _classifier()
     modelprobe.seed_weights(model, seed)
-    if kind == "constant":
-        model.set_weights([np.zeros_like(w) for w in model.get_weights()])
-    elif kind == "edges":
-        kernel, bias = model.layers[0].get_weights()
-        model.layers[0].set_weights([kernel - kernel.mean(axis=(0, 1), keepdims=True), np.zeros_like(bias)])
-    elif kind != "seeded":
-        raise ValueError(f"unknown fixture classifier {kind!r}")
     return model
 
 
@@ -85,21 +74,11 @@ def _scratch_folder():
             os.chdir(here)
 
 
-def _given_pictures(params) -> list[tuple[str, bytes, int]]:
-    """(file name, file bytes, label): the course's pictures, or images a test draws (as PNG,
-    so that their pixels reach the function exactly)."""
-    import cv2
-
+def _course_pictures() -> list[tuple[str, bytes, int]]:
+    """(file name, file bytes, label) of the course's pictures."""
     from graders.data import cat_or_not
 
-    if "images" not in params:
-        return [(name, cat_or_not.picture_bytes(name), label) for name, label in cat_or_not.PICTURES.items()]
-    labels = params.get("labels", [0] * len(params["images"]))
-    pictures = []
-    for index, (image, label) in enumerate(zip(params["images"], labels)):
-        ok, encoded = cv2.imencode(".png", np.ascontiguousarray(np.asarray(image, dtype=np.uint8)[..., ::-1]))
-        pictures.append((f"drawn{index}.png", encoded.tobytes(), int(label)))
-    return pictures
+    return [(name, cat_or_not.picture_bytes(name), label) for name, label in cat_or_not.PICTURES.items()]
 
 
 def _read_map(path: str):
@@ -190,14 +169,12 @@ def probe_do_salience(submission, params) -> dict:
     import cv2
 
     function = submission.function("do_salience")
-    model = fixture_classifier(_seed(params), params.get("model", "seeded"))
-    pictures = _given_pictures(params)
+    model = fixture_classifier(_seed(params))
+    pictures = _course_pictures()
     made = maps_of(function, model, pictures, PROBE_PREFIX)
-    observation = {"pictures": [name for name, _, _ in pictures], "maps": made}
-    if "images" not in params:  # the course's pictures: also the maps of the known mistakes
-        first = cv2.imdecode(np.frombuffer(pictures[0][1], dtype=np.uint8), cv2.IMREAD_COLOR)
-        observation["mistakes"] = {name: variant_map(model, first, **change) for name, change in MISTAKES.items()}
-    return observation
+    first = cv2.imdecode(np.frombuffer(pictures[0][1], dtype=np.uint8), cv2.IMREAD_COLOR)
+    return {"pictures": [name for name, _, _ in pictures], "maps": made,
+            "mistakes": {name: variant_map(model, first, **change) for name, change in MISTAKES.items()}}
 
 
 def _map_problem(mine: np.ndarray, theirs: np.ndarray) -> str | None:
@@ -410,7 +387,7 @@ def probe_trained_model(submission, params) -> dict:
     common.require_shapes(model, IMAGE_SHAPE, (2,))
     probabilities = model.predict(cat_or_not.preprocess(params["images"]), batch_size=16, verbose=0)
     folder = os.path.dirname(submission.model_file)
-    pictures = _given_pictures({})
+    pictures = _course_pictures()
     submitted = [_read_map(os.path.join(folder, SUBMITTED_PREFIX + name)) for name, _, _ in pictures]
     expected = maps_of(submission.reference("do_salience"), model, pictures, SUBMITTED_PREFIX)
     return {"probabilities": np.asarray(probabilities, dtype=np.float32).reshape(-1, 2),

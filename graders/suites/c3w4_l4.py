@@ -114,21 +114,13 @@ GRADIENT_MODEL_HINTS = (
 
 
 # --- grad_cam -------------------------------------------------------------------------------------------
-def _pictures(params) -> list[tuple[np.ndarray, str]]:
-    """(image, layer name) of each case: the fixed CASES, or the images and layers a test draws."""
-    if "images" in params:
-        return [(np.asarray(picture, dtype=np.float32), layer) for picture, layer in
-                zip(params["images"], params["layers"])]
-    return [(image(name), layer_name) for name, layer_name in CASES]
-
-
 def probe_grad_cam(submission, params) -> dict:
     """The learner's heat map for every class of every case."""
     function = submission.function("grad_cam")
     network = _network(_seed(params))
     cases = []
     with common.reference_parts(submission, ("gradient_model",)):
-        for picture, layer_name in _pictures(params):
+        for picture, layer_name in ((image(name), layer_name) for name, layer_name in CASES):
             maps = []
             for class_index in range(CLASSES):
                 returned = function(network, picture.copy(), layer_name, class_index)
