@@ -159,15 +159,20 @@ def _gradient(classifier, image: np.ndarray, class_index: int) -> np.ndarray:
     return tape.gradient(loss, pixels).numpy()[0]
 
 
-MISTAKES = ("no_abs", "max_over_channels", "predicted_class")
+MISTAKES = ("no_abs", "max_over_channels", "predicted_class", "class_plus_one", "class_minus_one")
 
 
 def _known_mistakes(classifier, image: np.ndarray, class_index: int) -> dict[str, np.ndarray]:
     """Maps that known mistakes make, each named by the mistake."""
     gradient = _gradient(classifier, image, class_index)
     predicted = int(np.argmax(np.asarray(classifier(image))[0]))
+    def of_class(index: int) -> np.ndarray:
+        return maps.as_levels(np.abs(_gradient(classifier, image, index % CLASSES)).sum(-1))
+
+    # A class shifted by one: the learner took the model's 1001 classes for ImageNet's 1000 (or the reverse).
     return {"no_abs": maps.as_levels(gradient.sum(-1)), "max_over_channels": maps.as_levels(np.abs(gradient).max(-1)),
-            "predicted_class": maps.as_levels(np.abs(_gradient(classifier, image, predicted)).sum(-1))}
+            "predicted_class": of_class(predicted), "class_plus_one": of_class(class_index + 1),
+            "class_minus_one": of_class(class_index - 1)}
 
 
 def probe_saliency(submission, params) -> dict:
@@ -381,6 +386,12 @@ SALIENCY_HINTS = (
          lambda o, r: _resembles(o, "max_over_channels")),
     Hint("the target is the one-hot vector of `class_index` (1001 classes), not the predicted class",
          lambda o, r: _resembles(o, "predicted_class")),
+    Hint("the target is the one-hot vector of `class_index` itself: this model's 1001 classes already "
+         "count the background as class 0, so do not shift the index",
+         lambda o, r: _resembles(o, "class_plus_one"), seen=lambda o, r: "class_index + 1"),
+    Hint("the target is the one-hot vector of `class_index` itself: this model's 1001 classes already "
+         "count the background as class 0, so do not shift the index",
+         lambda o, r: _resembles(o, "class_minus_one"), seen=lambda o, r: "class_index - 1"),
     Hint("normalise to [0, 255]: 255 * (x - min) / (max - min), then cast to uint8",
          lambda o, r: _not_stretched(o)),
 )

@@ -114,6 +114,34 @@ GRADIENT_MODEL_HINTS = (
 
 
 # --- grad_cam -------------------------------------------------------------------------------------------
+# Ways of weighting the feature maps that real learners wrote, computed here on MISTAKE_CASE (at a
+# layer the pooling does not follow directly, where a gradient varies from pixel to pixel), so a
+# hint can say which one the learner's maps are.
+WEIGHTINGS = {"raw_gradients": None, "channel_mean": -1}
+MISTAKE_CASE = 1  # coffee.png at conv3
+
+
+def weighted_maps(network, picture: np.ndarray, layer_name: str, axis) -> np.ndarray:
+    """Grad-CAM maps of every class, the gradients averaged over `axis` (None: not averaged, each
+    pixel weighted by its own gradient); the rest as the course does it."""
+    import tensorflow as tf
+
+    keras = common.keras()
+    explainer = keras.Model(network.inputs, (network.get_layer(layer_name).output, network.output))
+    batch = tf.convert_to_tensor(picture[np.newaxis])
+    found = []
+    for class_index in range(CLASSES):
+        with tf.GradientTape() as tape:
+            activations, predictions = explainer(batch)
+            score = predictions[:, class_index]
+        gradients = tape.gradient(score, activations)
+        weights = gradients if axis is None else tf.reduce_mean(gradients, axis=axis, keepdims=True)
+        cam = tf.nn.relu(tf.reduce_sum(weights * activations, axis=-1))
+        heat = tf.image.resize(cam[..., tf.newaxis], IMAGE_SHAPE[:2], method="bilinear")[0, ..., 0].numpy()
+        found.append(heat / heat.max() if heat.max() > 0 else heat)
+    return np.stack(found).astype(np.float32)
+
+
 def probe_grad_cam(submission, params) -> dict:
     """The learner's heat map for every class of every case."""
     function = submission.function("grad_cam")
@@ -133,7 +161,9 @@ def probe_grad_cam(submission, params) -> dict:
             cases.append({"layer": layer_name, "layer_shape": shape_of(network.get_layer(layer_name).output.shape),
                           # maps of mixed shapes cannot be stacked: none, and the check says why
                           "shape": list(maps[0].shape), "maps": np.stack(maps) if same_shape else np.zeros((0,))})
-    return {"cases": cases}
+    name, layer_name = CASES[MISTAKE_CASE]
+    return {"cases": cases, "mistakes": {mistake: weighted_maps(network, image(name), layer_name, axis)
+                                         for mistake, axis in WEIGHTINGS.items()}}
 
 
 def case_name(index: int) -> str:
@@ -232,6 +262,17 @@ def _blocky(o, r) -> bool:
                for case, maps in zip(o["cases"], _real_maps(o)) for c in range(CLASSES))
 
 
+def _weighted_like(mistake: str):
+    """The learner's maps of MISTAKE_CASE are those of a known wrong weighting (and not right)."""
+    def applies(o, r) -> bool:
+        mine = o["cases"][MISTAKE_CASE]["maps"]
+        if mine.shape != o["mistakes"][mistake].shape:
+            return False
+        right = compare.check_array(mine, r["cases"][MISTAKE_CASE]["maps"], tolerance=TOLERANCE)[0]
+        return not right and compare.check_array(mine, o["mistakes"][mistake], tolerance=TOLERANCE)[0]
+    return applies
+
+
 GRAD_CAM_HINTS = (
     Hint("resize the map to the image's height and width: tf.image.resize(cam[..., None], "
          "(image.shape[0], image.shape[1]))", _not_upscaled),
@@ -245,6 +286,11 @@ GRAD_CAM_HINTS = (
     Hint("take the gradient of the given class's score, predictions[:, class_index], not another class's",
          _another_class),
     Hint("resize bilinearly (method='bilinear'), not to the nearest neighbour", _blocky),
+    Hint("weight each feature map by its gradient averaged over height and width, "
+         "tf.reduce_mean(gradients, axis=(1, 2)), not by the gradients themselves",
+         _weighted_like("raw_gradients"), seen=lambda o, r: "each pixel's own gradient as its weight"),
+    Hint("average the gradients over height and width, axis=(1, 2), not over the feature maps",
+         _weighted_like("channel_mean"), seen=lambda o, r: "the mean over the channels, axis=-1"),
 )
 
 
