@@ -97,7 +97,7 @@ EXPECTED: dict[str, tuple[str, dict | None]] = {
     "victim_imports_colab_modules": ("graded", HONEST),
     "capture_reference_conv_block": ("graded (with errors)", {**ZERO, "FCN8": 15}),
     "rebuild_hidden_set": ("graded", HONEST),
-    "non_utf8": ("graded (with errors)", ZERO),
+    "non_utf8": ("refused", None),
     "empty_py": ("graded", ZERO),
     "empty_folder": ("refused", None),
     "empty_zip": ("refused", None),
@@ -469,7 +469,7 @@ def test_a_rebuilt_hidden_set_earns_nothing(hostile, tmp_path):
 
 
 def test_non_utf8_and_empty_submissions_say_why(hostile):
-    assert all("not UTF-8" in text for e, text in hostile.feedback("non_utf8").items() if e != "trained_model")
+    assert "is not UTF-8 text" in hostile.rows["non_utf8"]["reason"]  # refused, not graded 0
     assert hostile.feedback("empty_py")["conv_block"] == "`conv_block` is not defined in your submission"
     rows = hostile.rows
     assert rows["empty_folder"]["reason"].endswith("it is empty")

@@ -40,7 +40,7 @@ class Grader:
         # Batch grading judges a trained model in a worker that never ran the learner's code,
         # so the code cannot patch Keras to predict the answers.
         self.isolate_model_files = isolate_model_files
-        self._setup_error: str | None = None
+        self.unreadable: str | None = None  # why the submission could not be read at all
         self.refusal: SubmissionRefused | None = None
         self.session: WorkerSession | None = None
         try:
@@ -50,7 +50,7 @@ class Grader:
             else:
                 loaded = load_submission(submission_path, assignment)
         except SubmissionError as error:
-            self._setup_error = str(error)
+            self.unreadable = str(error)
             if isinstance(error, SubmissionRefused):
                 self.refusal = error
             return
@@ -87,8 +87,8 @@ class Grader:
 
     def grade(self, exercise_id: str) -> ExerciseResult:
         exercise = self.assignment.exercise(exercise_id)
-        if self._setup_error:
-            verdict, status, notes = Verdict.failed(self._setup_error), "error", []
+        if self.unreadable:
+            verdict, status, notes = Verdict.failed(self.unreadable), "error", []
         else:
             try:
                 observation = self.session_for(exercise).probe(

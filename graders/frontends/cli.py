@@ -1,4 +1,9 @@
-"""`cvgrade`: the command line. Each verb is a thin wrapper around one engine module."""
+"""`cvgrade`: the command line. Each verb is a thin wrapper around one engine module.
+
+For learners: `list` the assignments, `check` one (points and feedback per exercise, the same
+run as `pytest graders/test_<id>.py`), `watch` it while you edit. For instructors: `batch`
+grades a class; `fixtures` rebuilds the reference observations from solutions/.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,39 @@ def _fixtures(args) -> int:
         for path in regenerate(assignment(name)):
             print(f"wrote {path}")
     return 0
+
+
+def _list(args) -> int:
+    from graders.shared.registry import all_assignments
+
+    rows = [("id", "points", "kind", "fill in", "title")]
+    for suite in all_assignments():
+        rows.append((suite.id, f"{suite.max_points:g}", "graded" if suite.counts_for_grade else "practice",
+                     f"exercises/{suite.module}.py", suite.title))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
+    print("\ncvgrade check ID [PATH]  grades one (PATH: a .py, a folder or a notebook; default exercises/)")
+    return 0
+
+
+def _check(args, extra: list[str]) -> int:
+    from pathlib import Path
+
+    import pytest
+
+    from graders.shared.paths import ROOT
+    from graders.shared.registry import assignment
+
+    try:
+        suite = assignment(args.assignment)
+    except KeyError as error:
+        print(f"cvgrade check: {error.args[0]}", file=sys.stderr)
+        return 2
+    command = [str(ROOT / "graders" / f"test_{suite.id}.py"), "-p", "no:cacheprovider", "--rootdir", str(ROOT)]
+    if args.path:
+        command += ["--submission", str(Path(args.path).resolve())]
+    return int(pytest.main(command + extra))
 
 
 def _batch(args) -> int:
@@ -56,7 +94,7 @@ def _watch(args) -> int:
     from graders.shared.registry import assignment
 
     try:
-        suite = assignment(args.assignment.lower())
+        suite = assignment(args.assignment)
     except KeyError as error:
         print(f"cvgrade watch: {error.args[0]}", file=sys.stderr)
         return 2
@@ -71,12 +109,21 @@ def _watch(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cvgrade", description=__doc__)
-    verbs = parser.add_subparsers(dest="verb", required=True)
-    fixtures = verbs.add_parser("fixtures", help="regenerate reference observations from solutions/")
+    parser = argparse.ArgumentParser(prog="cvgrade", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    listing = verbs.add_parser("list", help="the assignments and labs, with their points and files")
+    listing.set_defaults(run=_list)
+    check = verbs.add_parser("check", help="grade one assignment: points and feedback per exercise",
+                             epilog="Other options go to pytest, e.g. --html=report.html --self-contained-html, "
+                                    "--grade-json results.json, -k compile.")
+    check.add_argument("assignment", help="assignment id, e.g. c3w3 (any case; see cvgrade list)")
+    check.add_argument("path", nargs="?", help="a .py file, a folder or a notebook (default: exercises/)")
+    check.set_defaults(run=_check, passes_on=True)
+    fixtures = verbs.add_parser("fixtures", help="(course team) regenerate reference observations from solutions/")
     fixtures.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     fixtures.set_defaults(run=_fixtures)
-    batch = verbs.add_parser("batch", help="grade a folder of submissions (one entry per learner)")
+    batch = verbs.add_parser("batch", help="(instructors) grade a folder of submissions, one entry per learner")
     batch.add_argument("submissions", help="folder with one .py, .ipynb, folder or .zip per learner")
     batch.add_argument("--assignment", required=True, help="assignment id, e.g. c3w3")
     batch.add_argument("--out", required=True, help="folder for the gradebook, reports and summary")
@@ -99,7 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     watch.add_argument("path", nargs="?", help="what to grade (default: exercises/)")
     watch.add_argument("--no-server", action="store_true", help="grade in a fresh interpreter each time")
     watch.set_defaults(run=_watch)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if getattr(args, "passes_on", False):
+        return args.run(args, extra)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return args.run(args)
 
 

@@ -19,6 +19,7 @@ from graders.judge.results import ExerciseResult
 from graders.shared.paths import EXERCISES
 from graders.shared.registry import assignment as find_assignment
 
+REFUSED = 2  # the exit code of a submission that cannot be read (1: graded, not full marks)
 _graders = pytest.StashKey[dict]()
 _launch = pytest.StashKey[tuple]()  # (launch, the one line that says how workers were started)
 _item_result = pytest.StashKey[ExerciseResult]()
@@ -90,6 +91,10 @@ def pytest_collection_modifyitems(session, config, items):
         assignment_id = getattr(getattr(item, "function", None), "cvgrade_assignment", None)
         if assignment_id:
             _grader(config, assignment_id)  # starts the worker now
+    graders = config.stash[_graders]
+    unreadable = {grader.unreadable for grader in graders.values()}
+    if graders and None not in unreadable:  # nothing asked for can be graded: refuse, do not score 0
+        pytest.exit(f"cvgrade: not graded: {'; '.join(sorted(unreadable))}", returncode=REFUSED)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -109,7 +114,7 @@ def pytest_html_results_summary(prefix, summary, postfix, session):
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     graders = config.stash.get(_graders, {})
-    if graders and _launch in config.stash:
+    if _launch in config.stash and any(grader.unreadable is None for grader in graders.values()):
         terminalreporter.write_line(f"cvgrade: {config.stash[_launch][1]}")
     for grader in graders.values():
         if grader.result.exercises:

@@ -189,9 +189,10 @@ SUITES = ("c3w1", "c3w1_l1", "c3w1_l2", "c3w1_l3", "c3w3", "c3w4", "c3w4_l1", "c
 
 
 def assignment(assignment_id: str) -> Assignment:
-    if assignment_id not in SUITES:
+    """The assignment or lab of that id, in any case (`C3W3` is `c3w3`)."""
+    if assignment_id.lower() not in SUITES:
         raise KeyError(f"unknown assignment {assignment_id!r}; known: {', '.join(SUITES)}")
-    return importlib.import_module(f"graders.suites.{assignment_id}").ASSIGNMENT
+    return importlib.import_module(f"graders.suites.{assignment_id.lower()}").ASSIGNMENT
 
 
 def all_assignments() -> list[Assignment]:

@@ -81,10 +81,11 @@ class Station:
         grader = Grader(assignment, staged, self.limits, references=references, seed=seed,
                         isolate_model_files=True, read_with_time_limit=True, launch=server,
                         path_map=self.sandbox.path_in_sandbox)
-        if grader.refusal is not None:  # over a cap, or not read in time: nothing to grade
+        if grader.unreadable is not None:  # over a cap, not read in time, or not readable: nothing to grade
             grader.close()
             self._clear_stage()
-            return LearnerRecord(entry.learner, None, grader.refusal.status, str(grader.refusal),
+            status = grader.refusal.status if grader.refusal is not None else "refused"
+            return LearnerRecord(entry.learner, None, status, grader.unreadable,
                                  seconds=time.monotonic() - started)
         try:
             result = grader.grade_all()  # a check that cannot read an observation fails only its exercise

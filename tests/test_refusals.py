@@ -1,0 +1,67 @@
+"""Bad input is refused, not graded: one sentence and exit code 2 (1 means graded, not full marks),
+from `pytest graders/...` and from `cvgrade check` alike; ids in any case; `cvgrade list`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from grading_helpers import ROOT, run_pytest
+
+from graders.shared.registry import SUITES, assignment
+
+
+def _bad_inputs(tmp_path):
+    text = tmp_path / "answers.txt"
+    text.write_text("def conv_block(): pass\n")
+    (tmp_path / "empty").mkdir()
+    broken = tmp_path / "C3W3.ipynb"
+    broken.write_text('{"cells": [\n  {"cell_type": "code",\n')
+    return {"missing": (tmp_path / "nowhere.py", "does not exist"),
+            "text file": (text, "answers.txt: expected a .py file, a notebook (.ipynb) or a folder"),
+            "empty folder": (tmp_path / "empty", "has no c3w3_segmentation.py and no notebook to grade"),
+            "broken notebook": (broken, "C3W3.ipynb is not valid JSON (line 3, column")}
+
+
+@pytest.mark.parametrize("case", ["missing", "text file", "empty folder", "broken notebook"])
+def test_pytest_refuses_what_cannot_be_read_with_one_sentence_and_exit_code_2(tmp_path, case):
+    path, sentence = _bad_inputs(tmp_path)[case]
+    done = run_pytest("graders/test_c3w3.py", "--submission", str(path), timeout=300)
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output[-3000:]
+    assert output.count(sentence) == 1, output[-3000:]
+    assert "passed" not in output and "failed" not in output and "Traceback" not in output, output[-3000:]
+
+
+def _cvgrade(*args, cwd=ROOT, timeout=300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "graders.frontends.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_cvgrade_check_refuses_the_same_way_from_any_folder(tmp_path):
+    path, sentence = _bad_inputs(tmp_path)["text file"]
+    done = _cvgrade("check", "C3W3", str(path), cwd=tmp_path)
+    assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
+    assert (done.stdout + done.stderr).count(sentence) == 1
+    unknown = _cvgrade("check", "c3w9")
+    assert unknown.returncode == 2 and "unknown assignment 'c3w9'; known: c3w1" in unknown.stderr
+
+
+def test_cvgrade_check_grades_one_assignment_like_pytest(tmp_path):
+    done = _cvgrade("check", "C3W4_L1", str(ROOT / "solutions"), "-q", cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "total" in done.stdout and "passed" in done.stdout
+
+
+def test_assignment_ids_are_case_insensitive():
+    assert assignment("C3W3") is assignment("c3w3") and assignment("C3w4_L1").id == "c3w4_l1"
+
+
+def test_cvgrade_list_shows_every_assignment_and_the_file_to_fill_in():
+    done = _cvgrade("list")
+    assert done.returncode == 0, done.stderr
+    for suite_id in SUITES:
+        suite = assignment(suite_id)
+        assert any(line.split()[:1] == [suite_id] and f"exercises/{suite.module}.py" in line
+                   for line in done.stdout.splitlines()), done.stdout
