@@ -76,6 +76,12 @@ def run_pytest(*args: str, cwd: Path = ROOT, timeout: float = 900) -> subprocess
                           capture_output=True, text=True, timeout=timeout)
 
 
+def said(completed: subprocess.CompletedProcess) -> str:
+    """What a run printed, its words joined by single spaces: the score table wraps its feedback
+    to the terminal's width."""
+    return " ".join(completed.stdout.split())
+
+
 def run_grader_json(submission: os.PathLike | str, tmp_path: Path, *extra: str,
                     assignment_id: str = "c3w3") -> tuple[dict, subprocess.CompletedProcess]:
     out = tmp_path / "results.json"

@@ -7,7 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
-from grading_helpers import ROOT, run_grader_json, run_pytest
+from grading_helpers import ROOT, run_grader_json, run_pytest, said
 
 EXERCISES = ["feature_extractor", "dense_layers", "bounding_box_regression", "final_model",
              "define_and_compile_model", "compute_steps", "intersection_over_union", "trained_model"]
@@ -46,5 +46,5 @@ def test_html_report_draws_the_boxes(tmp_path):
     completed = run_pytest("graders/test_c3w1.py", "--submission", str(folder), f"--html={report}",
                            "--self-contained-html", "-k", "feature_extractor or trained_model")
     page = report.read_text()
-    assert "include_top=True keeps" in completed.stdout
+    assert "include_top=True keeps" in said(completed)
     assert "lowest IoU, worst first" in page and "data:image/png;base64" in page

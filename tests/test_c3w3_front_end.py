@@ -6,7 +6,7 @@ import json
 import re
 import shutil
 
-from grading_helpers import ROOT, run_grader_json, run_pytest
+from grading_helpers import ROOT, run_grader_json, run_pytest, said
 
 from graders import render
 
@@ -61,7 +61,7 @@ def test_html_report_shows_pictures_and_marked_layer_rows(tmp_path):
     completed = run_pytest("graders/test_c3w3.py", "--submission", str(folder), f"--html={report}",
                            "--self-contained-html", "-k", "FCN8 or trained_model")
     page = report.read_text()
-    assert "padded on both sides" in completed.stdout
+    assert "padded on both sides" in said(completed)
     assert "the six hidden images your model gets most wrong" in page
     assert 'class=\\"differs\\"' in page or 'class="differs"' in page
     assert "data:image/png;base64" in page

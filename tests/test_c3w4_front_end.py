@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from grading_helpers import ROOT, run_grader_json, run_pytest
+from grading_helpers import ROOT, run_grader_json, run_pytest, said
 
 EXERCISES = ["do_salience", "build_classifier", "compile_model", "trained_model"]
 
@@ -36,6 +36,6 @@ def test_html_report_shows_picture_maps_and_difference_side_by_side(tmp_path):
     completed = run_pytest("graders/test_c3w4.py", "--submission", str(folder), f"--html={report}",
                            "--self-contained-html", "-k", "do_salience")
     page = report.read_text()
-    assert "not their maximum" in completed.stdout
+    assert "not their maximum" in said(completed)
     assert "the pictures, your saliency maps and the expected ones" in page
     assert "data:image/png;base64" in page

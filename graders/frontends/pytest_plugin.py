@@ -91,10 +91,23 @@ def pytest_collection_modifyitems(session, config, items):
         assignment_id = getattr(getattr(item, "function", None), "cvgrade_assignment", None)
         if assignment_id:
             _grader(config, assignment_id)  # starts the worker now
+    if items and all(getattr(getattr(item, "function", None), "cvgrade_assignment", None) for item in items):
+        _say_each_message_once(config)
     graders = config.stash[_graders]
     unreadable = {grader.unreadable for grader in graders.values()}
     if graders and None not in unreadable:  # nothing asked for can be graded: refuse, do not score 0
         pytest.exit(f"cvgrade: not graded: {'; '.join(sorted(unreadable))}", returncode=REFUSED)
+
+
+def _say_each_message_once(config) -> None:
+    """A grading run's feedback is the score table: pytest's failure sections and short summary
+    would repeat each message twice more. Left as they are when the run asks for them (--tb, -r)
+    or holds other tests."""
+    if config.option.tbstyle == "auto":
+        config.option.tbstyle = "no"
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and config.option.reportchars == "fE":
+        reporter.reportchars = reporter.reportchars.replace("f", "")  # errors and warnings stay
 
 
 @pytest.hookimpl(hookwrapper=True)
