@@ -127,3 +127,17 @@ def test_grad_cam_cases_catch_every_known_mistake(grad_cam, seed):
     """Four seeds: each builds a seeded network and 40 heat maps per submission."""
     assert len(grad_cam.sessions) >= 8
     _assert_every_mutant_fails(grad_cam, seed)
+
+
+@pytest.fixture(scope="module")
+def cats_vs_dogs_cam(request, tmp_path_factory):
+    return _observer(request, tmp_path_factory, "c3w4_l2", "class_activation_map",
+                     _edits(test_c3w4_labs.MUTANTS, "class_activation_map", lab="c3w4_l2"))
+
+
+@grading_path(4)
+@given(seeds)
+def test_cats_vs_dogs_cam_cases_catch_every_known_mistake(cats_vs_dogs_cam, seed):
+    """Four seeds: each draws the 37x37x128 features and the unit's weights the maps are made of."""
+    assert len(cats_vs_dogs_cam.sessions) >= 8  # orders 0, 1, 3, 300 // 37, no zoom, the kernel, rescaled, relu
+    _assert_every_mutant_fails(cats_vs_dogs_cam, seed)
