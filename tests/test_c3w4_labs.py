@@ -136,6 +136,8 @@ MUTANTS = [
             "not the rounded class", id="l2-rounded-prediction"),
     _mutant("c3w4_l2", "convert_and_classify", (L2_SIZE + " / 255.0", L2_SIZE + " / 127.5 - 1"), "not [-1, 1]",
             id="l2-read-symmetric"),
+    _mutant("c3w4_l2", "convert_and_classify", (L2_SIZE, "tf.image.resize(picture, (IMAGE_SIZE, IMAGE_SIZE)).numpy()"),
+            "tf.image.resize keeps the fractions", id="l2-tf-resize"),
     # --- C3W4-L4 -------------------------------------------------------------------------
     _mutant("c3w4_l4", "gradient_model", (L4_OUTPUTS, "outputs=(model.output, features)"),
             "in the order (feature maps, predictions)", id="l4-outputs-swapped"),
