@@ -61,13 +61,13 @@ def reduced_map(values, positions: np.ndarray) -> dict:
     return reduced
 
 
-def weighted_zoom(features: np.ndarray, weights: np.ndarray, order: int = 2, zoom: float = ZOOM) -> np.ndarray:
-    """The CAM recipe with the zoom's `order` and factor free (trusted side: scipy only). The zoom
-    is linear, so the 37x37 maps are weighed first and the one weighted map zoomed."""
+def weighted_zoom(features: np.ndarray, weights: np.ndarray, order: int = 2) -> np.ndarray:
+    """The CAM recipe with the zoom's spline `order` free (trusted side: scipy only). The zoom is
+    linear, so the 37x37 maps are weighed first and the one weighted map zoomed."""
     import scipy.ndimage
 
     return scipy.ndimage.zoom(np.dot(np.asarray(features, np.float64), np.asarray(weights, np.float64)),
-                              (zoom, zoom), order=order)
+                              (ZOOM, ZOOM), order=order)
 
 
 # --- helpers that run in the worker ----------------------------------------------------------
@@ -436,9 +436,10 @@ def _cam_figure(mine: np.ndarray, theirs: np.ndarray) -> Figure:
                   png=pictures.grid_png([row], ["yours", "expected", "difference"], scale=1))
 
 
-def _zoomed_with(order: int | None = None, zoom: float = ZOOM):
+def _zoomed_with(order: int):
+    """The learner's map is the one a zoom of spline `order` makes of the given features."""
     def applies(o, r) -> bool:
-        made = weighted_zoom(o["features"], o["gap_weights"][:, 0], 2 if order is None else order, zoom)
+        made = weighted_zoom(o["features"], o["gap_weights"][:, 0], order)
         return compare.check_array(o["map"], made, tolerance=1e-3)[0]
     return applies
 
@@ -449,7 +450,8 @@ def _rescaled(o, r) -> bool:
     if mine.shape != theirs.shape or not np.any(theirs):
         return False
     factor = float(np.dot(mine, theirs) / np.dot(theirs, theirs))
-    return abs(factor - 1) > 1e-2 and compare.check_array(mine, factor * theirs, tolerance=1e-3 * max(1, abs(factor)))[0]
+    tolerance = 1e-3 * max(1, abs(factor))
+    return abs(factor - 1) > 1e-2 and compare.check_array(mine, factor * theirs, tolerance=tolerance)[0]
 
 
 def _stretched(o, r) -> bool:
