@@ -22,7 +22,7 @@ import tempfile
 
 import numpy as np
 
-from graders.engine import compare
+from graders.engine import compare, maps, modelprobe, pictures
 from graders.engine.modelprobe import shape_of
 from graders.engine.registry import Assignment, CourseGiven, Exercise, Figure, Hint, Verdict
 from graders.suites import common
@@ -74,8 +74,6 @@ def weighted_zoom(features: np.ndarray, weights: np.ndarray, order: int = 2) -> 
 def _classifier(seed: int):
     """The lab's classifier with seeded weights, functional (Keras 3 gives a Sequential model no
     `model.input`, the lab's spelling; `model.layers[-3]` is the last convolution either way)."""
-    from graders.engine import modelprobe
-
     keras = common.keras()
     inputs = x = keras.Input(IMAGE_SHAPE)
     for filters in (16, 32, 64, 128):
@@ -132,12 +130,12 @@ def _raw_pictures(seed: int) -> list[np.ndarray]:
 
     rng = np.random.default_rng([seed, 72])
     names = _picture_names()
-    pictures = []
+    cuts = []
     for height, width in SIZES:
         source = cv2.resize(_picture_bgr(names[int(rng.integers(len(names)))]), (480, 480))[..., ::-1]
         top, left = int(rng.integers(0, 480 - height + 1)), int(rng.integers(0, 480 - width + 1))
-        pictures.append(np.ascontiguousarray(source[top:top + height, left:left + width]))
-    return pictures
+        cuts.append(np.ascontiguousarray(source[top:top + height, left:left + width]))
+    return cuts
 
 
 # Known mistakes, as changes to the lab's recipe (see `augment_variant`).
@@ -255,8 +253,6 @@ AUGMENT_HINTS = (
 
 # --- build_classifier ---------------------------------------------------------------------------
 def probe_classifier(submission, params) -> dict:
-    from graders.engine import modelprobe
-
     model = common.require_model(submission.function("build_classifier")(), "build_classifier")
     seed = _seed(params)
     input_shapes = [shape_of(t.shape) for t in model.inputs]
@@ -331,8 +327,6 @@ CAM_PICTURES = ("cat1.jpg", "cup.jpg")
 
 
 def probe_cam_model(submission, params) -> dict:
-    from graders.engine import modelprobe
-
     seed = _seed(params)
     classifier = _classifier(seed)
     model = common.require_model(submission.function("cam_model")(classifier), "cam_model")
@@ -426,8 +420,6 @@ def check_cam(observation, reference) -> Verdict:
 
 
 def _cam_figure(mine: np.ndarray, theirs: np.ndarray) -> Figure:
-    from graders.engine import pictures
-
     high = float(np.max(np.abs(theirs))) or 1.0
     size = (FIGURE_CELL, FIGURE_CELL)
     row = [pictures.resized(pictures.heat_rgb(m, -high, high), size) for m in (mine, theirs)]
@@ -456,8 +448,6 @@ def _rescaled(o, r) -> bool:
 
 def _stretched(o, r) -> bool:
     """The right map stretched to [0, 1] (min-max), as a picture would be."""
-    from graders.engine import maps
-
     mine = np.asarray(o["map"], np.float64)
     return mine.shape == MAP_SHAPE and compare.check_array(mine, maps.stretched(r["map"]), tolerance=1e-3)[0]
 
@@ -633,8 +623,6 @@ def _picture_for_report(name: str) -> np.ndarray:
 
 
 def _overlay(picture: np.ndarray, means: np.ndarray, low: float, high: float) -> np.ndarray:
-    from graders.engine import pictures
-
     size = (FIGURE_CELL, FIGURE_CELL)
     heat = pictures.resized(pictures.heat_rgb(means, low, high), size)
     return (0.5 * pictures.resized(picture, size) + 0.5 * heat).astype(np.uint8)
@@ -642,8 +630,6 @@ def _overlay(picture: np.ndarray, means: np.ndarray, low: float, high: float) ->
 
 def _overlay_figure(mine, theirs) -> Figure:
     """Each picture with the learner's map and the expected one laid over it, and their difference."""
-    from graders.engine import pictures
-
     size = (FIGURE_CELL, FIGURE_CELL)
     rows, captions = [], []
     for a, b in zip(mine, theirs):
