@@ -195,8 +195,8 @@ def check_augmentimages(observation, reference) -> Verdict:
         if not ok:
             return Verdict.failed(reason)
         if mine["label"] != theirs["label"]:
-            return Verdict.failed(f"the label {theirs['label_given']} comes back as {mine['label']}; "
-                                  "return it unchanged")
+            got = "more than one value" if mine["label"] is None else str(mine["label"])
+            return Verdict.failed(f"the label {theirs['label_given']} comes back as {got}; return it unchanged")
     if any(mine["dtype"] != theirs["dtype"] for mine, theirs in zip(cases, expected)):
         return Verdict(common.FORM_SHARE, f"the picture's values are right but of dtype {cases[0]['dtype']}, "
                        f"expected {expected[0]['dtype']}")
@@ -575,7 +575,7 @@ def probe_convert_and_classify(submission, params) -> dict:
 
 
 def _prediction_problem(mine, theirs) -> str | None:
-    if abs(mine["prediction"] - theirs["prediction"]) > 1e-3:
+    if not abs(mine["prediction"] - theirs["prediction"]) <= 1e-3:  # NaN included
         return f"the prediction is {mine['prediction']:.6f}, expected {theirs['prediction']:.6f}"
     return None
 
