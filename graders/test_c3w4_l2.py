@@ -3,6 +3,6 @@
     pytest graders/test_c3w4_l2.py [--submission PATH] [--html=report.html --self-contained-html]
 """
 
-from graders.engine.pytest_plugin import exercise_tests
+from graders.frontends.pytest_plugin import exercise_tests
 
 test_c3w4_l2 = exercise_tests("c3w4_l2")

@@ -22,9 +22,19 @@ import tempfile
 
 import numpy as np
 
-from graders.engine import compare, maps, modelprobe, pictures
-from graders.engine.modelprobe import shape_of
-from graders.engine.registry import Assignment, CourseGiven, Exercise, Figure, Hint, Verdict
+from graders.authoring import (
+    Assignment,
+    CourseGiven,
+    Exercise,
+    Figure,
+    Hint,
+    Verdict,
+    compare,
+    maps,
+    modelprobe,
+    pictures,
+    shape_of,
+)
 from graders.suites import common
 
 IMAGE_SHAPE = (300, 300, 3)
