@@ -1,4 +1,4 @@
-"""The week 4 labs C3W4-L1 (class activation maps) and C3W4-L4 (Grad-CAM) as practice suites:
+"""The week 4 labs C3W4-L1 and C3W4-L2 (class activation maps) and C3W4-L4 (Grad-CAM) as practice suites:
 solutions full marks, stubs zero, and mutants that lose points on their own exercise only, with
 their hint (every exercise at least three)."""
 
@@ -18,7 +18,7 @@ from tests.grading_helpers import (
     write_submission,
 )
 
-LABS = {"c3w4_l1": "c3w4_l1_cam", "c3w4_l4": "c3w4_l4_gradcam"}
+LABS = {"c3w4_l1": "c3w4_l1_cam", "c3w4_l2": "c3w4_l2_cam", "c3w4_l4": "c3w4_l4_gradcam"}
 
 
 def _mutant(lab, exercise, edits, hint, *, id, points=None):
@@ -30,6 +30,17 @@ def _mutant(lab, exercise, edits, hint, *, id, points=None):
 L1_OUTPUTS = "outputs=(features, predictions)"
 L1_ZOOM = "upscaled = scipy.ndimage.zoom(features, (scale, scale, 1), order=2)"
 L1_DOT = "return np.dot(upscaled, class_weights)"
+L2_SCALE = "image = tf.cast(image, tf.float32) / 255"
+L2_RESIZE = "image = tf.image.resize(image, (IMAGE_SIZE, IMAGE_SIZE))"
+L2_DENSE = 'tf.keras.layers.Dense(1, activation="sigmoid")'
+L2_RMSPROP = "optimizer=tf.keras.optimizers.RMSprop(learning_rate=0.001)"
+L2_OUTPUTS = "outputs=(last_convolution.output, model.layers[-1].output)"
+L2_ZOOM = "return scipy.ndimage.zoom(weighted, (scale, scale), order=2)"
+L2_COURSE_MAP = ("weighted = np.dot(features, unit_weights)\n    " + L2_ZOOM,
+                 "zoomed = scipy.ndimage.zoom(features, (scale, scale, 1), order=2)\n"
+                 "    return np.dot(zoomed, {weights})")
+L2_READ = "picture = cv2.imread(image)"
+L2_SIZE = "cv2.resize(picture, (IMAGE_SIZE, IMAGE_SIZE))"
 L4_OUTPUTS = "outputs=(features, model.output)"
 L4_WEIGHTS = "weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)"
 L4_CAM = "cam = tf.nn.relu(tf.reduce_sum(weights * activations, axis=-1))"
@@ -73,6 +84,71 @@ MUTANTS = [
             "not linear interpolation (order=1)", id="l1-linear"),
     _mutant("c3w4_l1", "class_activation_map", (L1_ZOOM, "upscaled = features"),
             "upscale the 3x3 feature maps to 28x28", id="l1-not-upscaled"),
+    # --- C3W4-L2 -------------------------------------------------------------------------
+    _mutant("c3w4_l2", "augmentimages", (L2_SCALE, "image = tf.cast(image, tf.float32)"),
+            "divide by 255", id="l2-augment-unscaled"),
+    _mutant("c3w4_l2", "augmentimages", (L2_SCALE, L2_SCALE + " * 2 - 1"), "not [-1, 1]", id="l2-augment-symmetric"),
+    _mutant("c3w4_l2", "augmentimages", (L2_RESIZE, L2_RESIZE.replace("(IMAGE_SIZE, IMAGE_SIZE)", "(150, 150)")),
+            "resize every picture to 300x300", id="l2-augment-150"),
+    _mutant("c3w4_l2", "augmentimages", (L2_RESIZE, L2_RESIZE.replace("))", "), method='nearest')")),
+            "not nearest neighbour", id="l2-augment-nearest"),
+    _mutant("c3w4_l2", "augmentimages", (L2_RESIZE, L2_RESIZE.replace("))", "), antialias=True)")),
+            "without antialias", id="l2-augment-antialias"),
+    _mutant("c3w4_l2", "augmentimages", ("return image, label", "return image, tf.one_hot(label, 2)"),
+            "return the label as it was given", id="l2-augment-one-hot-label"),
+    _mutant("c3w4_l2", "build_classifier", ("tf.keras.layers.GlobalAveragePooling2D()", "tf.keras.layers.Flatten()"),
+            "GlobalAveragePooling2D, not Flatten", id="l2-flatten"),
+    _mutant("c3w4_l2", "build_classifier", (L2_DENSE, 'tf.keras.layers.Dense(2, activation="softmax")'),
+            "Dense(1, activation='sigmoid')", id="l2-two-softmax-units"),
+    _mutant("c3w4_l2", "build_classifier", ("if filters != 128:", "if True:"), "none after the last",
+            id="l2-fourth-pooling"),
+    _mutant("c3w4_l2", "build_classifier", ('activation="relu", ', ""), "activation='relu'", id="l2-no-relu"),
+    _mutant("c3w4_l2", "build_classifier", ('loss="binary_crossentropy"', 'loss="mse"'),
+            "loss='binary_crossentropy'", id="l2-mse", points=25),
+    _mutant("c3w4_l2", "build_classifier", (L2_RMSPROP, 'optimizer="adam"'), "RMSprop(learning_rate=0.001)",
+            id="l2-adam", points=25),
+    _mutant("c3w4_l2", "build_classifier", (L2_RMSPROP, L2_RMSPROP.replace("0.001", "0.0001")),
+            "RMSprop(learning_rate=0.001)", id="l2-learning-rate", points=25),
+    _mutant("c3w4_l2", "cam_model", (L2_OUTPUTS, "outputs=(model.layers[-1].output, last_convolution.output)"),
+            "in the order (features, results)", id="l2-outputs-swapped"),
+    _mutant("c3w4_l2", "cam_model", ("last_convolution = model.layers[-3]", "last_convolution = model.layers[-4]"),
+            "model.layers[-3].output", id="l2-pooled-features"),
+    _mutant("c3w4_l2", "cam_model", ("last_convolution = model.layers[-3]", "last_convolution = model.layers[-2]"),
+            "model.layers[-3].output", id="l2-averaged-features"),
+    _mutant("c3w4_l2", "cam_model", (L2_OUTPUTS, "outputs=last_convolution.output"), "two outputs",
+            id="l2-one-output"),
+    _mutant("c3w4_l2", "class_activation_map", (L2_ZOOM, L2_ZOOM.replace("order=2", "order=1")),
+            "not linear interpolation (order=1)", id="l2-linear"),
+    _mutant("c3w4_l2", "class_activation_map", (L2_ZOOM, L2_ZOOM.replace(", order=2", "")),
+            "its default is cubic (order=3)", id="l2-default-order"),
+    _mutant("c3w4_l2", "class_activation_map", (L2_ZOOM, L2_ZOOM.replace("order=2", "order=0")),
+            "not nearest neighbour", id="l2-nearest"),
+    _mutant("c3w4_l2", "class_activation_map",
+            ("scale = IMAGE_SIZE / FEATURE_SIZE", "scale = IMAGE_SIZE // FEATURE_SIZE"),
+            "300 // 37 is 8", id="l2-floor-division"),
+    _mutant("c3w4_l2", "class_activation_map", (L2_ZOOM, "return weighted"), "upscale the 37x37 feature maps",
+            id="l2-not-upscaled"),
+    _mutant("c3w4_l2", "class_activation_map", (L2_COURSE_MAP[0], L2_COURSE_MAP[1].format(weights="gap_weights")),
+            "gap_weights[:, 0] (128 weights)", id="l2-kernel-not-its-column", points=10),
+    _mutant("c3w4_l2", "class_activation_map", (L2_ZOOM, "cam = " + L2_ZOOM[len("return "):] +
+                                                "\n    return cam / np.max(np.abs(cam))"),
+            "return the map as it is", id="l2-normalised"),
+    _mutant("c3w4_l2", "class_activation_map", (L2_ZOOM, "return np.maximum(" + L2_ZOOM[len("return "):] + ", 0)"),
+            "keep the negative values", id="l2-relu"),
+    _mutant("c3w4_l2", "convert_and_classify",
+            (L2_READ, "picture = cv2.cvtColor(cv2.imread(image), cv2.COLOR_BGR2RGB)"),
+            "do not convert it to RGB", id="l2-rgb"),
+    _mutant("c3w4_l2", "convert_and_classify", (L2_SIZE + " / 255.0", L2_SIZE), "scale the picture to [0, 1]",
+            id="l2-read-unscaled"),
+    _mutant("c3w4_l2", "convert_and_classify", (L2_SIZE, L2_SIZE.replace("))", "), interpolation=cv2.INTER_AREA)")),
+            "not INTER_AREA", id="l2-inter-area"),
+    _mutant("c3w4_l2", "convert_and_classify", ("float(results[0][0])", "float(round(results[0][0]))"),
+            "not the rounded class", id="l2-rounded-prediction"),
+    _mutant("c3w4_l2", "convert_and_classify", (L2_SIZE + " / 255.0", L2_SIZE + " / 127.5 - 1"), "not [-1, 1]",
+            id="l2-read-symmetric"),
+    _mutant("c3w4_l2", "convert_and_classify",
+            (L2_SIZE, "tf.image.resize(picture, (IMAGE_SIZE, IMAGE_SIZE)).numpy()"),
+            "tf.image.resize keeps the fractions", id="l2-tf-resize"),
     # --- C3W4-L4 -------------------------------------------------------------------------
     _mutant("c3w4_l4", "gradient_model", (L4_OUTPUTS, "outputs=(model.output, features)"),
             "in the order (feature maps, predictions)", id="l4-outputs-swapped"),
@@ -131,6 +207,17 @@ EQUIVALENTS = [
                                       "    return scipy.ndimage.zoom(small, (scale, scale), order=2)"),
         ("inputs=model.inputs, outputs=(features, predictions)", "model.input, [features, model.output]"),
         ('metrics=["accuracy"]', 'metrics=["acc"]')), id="l1-dot-then-zoom"),
+    # The course's own code: its map (all 128 maps zoomed, then weighed), Keras 2's `lr=`, a
+    # Sequential built with model.add, `model.input`, the augmentation in three steps, `predict`
+    # with its progress bar and the (1, 1) results returned as they are.
+    pytest.param("c3w4_l2", (
+        (L2_COURSE_MAP[0], L2_COURSE_MAP[1].format(weights="gap_weights[:, 0]")),
+        (L2_RMSPROP, L2_RMSPROP.replace("learning_rate=", "lr=")),
+        ('metrics=["accuracy"]', "metrics=['acc']"),
+        ("inputs=model.inputs", "inputs=model.input"),
+        (L2_SCALE, "image = tf.cast(image, tf.float32)\n    image = (image/255)"),
+        ("features, results = cam_model.predict(batch, verbose=0)", "features, results = cam_model.predict(batch)"),
+        ("return cam, float(results[0][0])", "return cam, results")), id="l2-course-code"),
     # Summed gradients and a channel mean scale the map by a positive factor, which the
     # normalisation removes; cv2.resize (width, height) is the same bilinear resize; an epsilon
     # in the division keeps a zero map zero.

@@ -154,3 +154,32 @@ def test_grad_cam_cases_catch_every_known_mistake(grad_cam, seed):
     """Four seeds: each builds a seeded network and 40 heat maps per submission."""
     assert len(grad_cam.sessions) >= 8
     _assert_every_mutant_fails(grad_cam, seed)
+
+
+@pytest.fixture(scope="module")
+def cats_vs_dogs_cam(request, tmp_path_factory):
+    return _observer(request, tmp_path_factory, "c3w4_l2", "class_activation_map",
+                     _edits(test_c3w4_labs.MUTANTS, "class_activation_map", lab="c3w4_l2"))
+
+
+@grading_path(4)
+@given(seeds)
+def test_cats_vs_dogs_cam_cases_catch_every_known_mistake(cats_vs_dogs_cam, seed):
+    """Four seeds: each draws the 37x37x128 features and the unit's weights the maps are made of."""
+    assert len(cats_vs_dogs_cam.sessions) >= 8  # orders 0, 1, 3, 300 // 37, no zoom, the kernel, rescaled, relu
+    _assert_every_mutant_fails(cats_vs_dogs_cam, seed)
+
+
+@pytest.fixture(scope="module")
+def augmentimages(request, tmp_path_factory):
+    return _observer(request, tmp_path_factory, "c3w4_l2", "augmentimages",
+                     _edits(test_c3w4_labs.MUTANTS, "augmentimages", lab="c3w4_l2"))
+
+
+@grading_path(10)
+@given(seeds)
+def test_augmentimages_cases_catch_every_known_mistake(augmentimages, seed):
+    """The seed picks where the pictures are cut from; every mistake shows whichever it picks
+    (antialias only in the pictures made smaller, which every draw holds)."""
+    assert len(augmentimages.sessions) >= 7  # unscaled, [-1, 1], 150x150, nearest, antialias, one-hot label
+    _assert_every_mutant_fails(augmentimages, seed)
