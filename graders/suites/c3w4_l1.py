@@ -134,46 +134,13 @@ def probe_cam_model(submission, params) -> dict:
     seed = _seed(params)
     classifier = _classifier(seed)
     model = common.require_model(submission.function("cam_model")(classifier), "cam_model")
-    positions = {id(layer): index - len(classifier.layers) for index, layer in enumerate(classifier.layers)}
-    made_by = [t._keras_history[0] for t in model.outputs]
-    modelprobe.seed_weights(classifier, seed)  # the same weights, whatever cam_model did to them
-    return {"output_shapes": [shape_of(t.shape) for t in model.outputs],
-            # layers[-3] for the last convolution; None for a layer not of the classifier
-            "output_layers": [positions.get(id(layer)) for layer in made_by],
-            "outputs": modelprobe.predict(model, _fashion_like(seed))}
+    return common.observe_output_model(model, classifier, seed,
+                                       lambda made: modelprobe.predict(made, _fashion_like(seed)))
 
 
-def shares_layers(observation) -> bool:
-    """Every output is made by a layer of the classifier (a new layer has no position)."""
-    return all(position is not None for position in observation["output_layers"])
-
-
-def check_cam_model(observation, reference) -> Verdict:
-    shapes = ", ".join(map(compare.shape_text, observation["output_shapes"]))
-    if observation["output_shapes"] != reference["output_shapes"]:
-        return Verdict.failed(f"the model's outputs are {shapes}, expected (None, 3, 3, 128), (None, 10): "
-                              "(the last convolution's output, the class probabilities)")
-    if not shares_layers(observation):
-        return Verdict.failed("the outputs must come from the classifier's own layers (with its weights), "
-                              "not from new ones")
-    ok, reason = common.check_outputs(observation, reference, ["the feature maps", "the class probabilities"])
-    if not ok:
-        return Verdict.failed(f"{reason} with seeded weights")
-    return Verdict.passed("the last convolution's 3x3x128 feature maps and the class probabilities match")
-
-
-CAM_MODEL_HINTS = (
-    Hint("the model has two outputs: (the last convolution's output, the classifier's output)",
-         lambda o, r: len(o["output_shapes"]) != 2),
-    Hint("the outputs come in the order (features, predictions)",
-         lambda o, r: o["output_shapes"] == r["output_shapes"][::-1]),
-    Hint("the features are the output of the last Conv2D layer (3x3x128): model.layers[-3].output",
-         lambda o, r: o["output_layers"][0] != r["output_layers"][0]),
-    Hint("the predictions are the output of the final Dense layer: model.layers[-1].output",
-         lambda o, r: o["output_layers"][1] != r["output_layers"][1]),
-    Hint("build the model on the classifier itself: Model(inputs=model.inputs, outputs=(..., ...))",
-         lambda o, r: not shares_layers(o)),
-)
+check_cam_model = common.output_model_check("(None, 3, 3, 128), (None, 10)", "the class probabilities", "3x3x128")
+CAM_MODEL_HINTS = common.output_model_hints(
+    "3x3x128", "predictions", "the predictions are the output of the final Dense layer")
 
 
 # --- class_activation_map ------------------------------------------------------------------------------

@@ -340,50 +340,18 @@ def probe_cam_model(submission, params) -> dict:
     seed = _seed(params)
     classifier = _classifier(seed)
     model = common.require_model(submission.function("cam_model")(classifier), "cam_model")
-    positions = {id(layer): index - len(classifier.layers) for index, layer in enumerate(classifier.layers)}
-    made_by = [t._keras_history[0] for t in model.outputs]
-    modelprobe.seed_weights(classifier, seed)  # the same weights, whatever cam_model did to them
-    outputs = modelprobe.predict(model, _lab_batch(CAM_PICTURES))
-    # The 2x37x37x128 features are 350,000 values: a seeded sample of them travels.
-    reduced = [o.astype(np.float32).ravel()[sample_positions(seed, o.size, tag=9)] if o.size > SAMPLE
-               else o.astype(np.float32).ravel() for o in outputs]
-    return {"output_shapes": [shape_of(t.shape) for t in model.outputs],
-            # layers[-3] for the last convolution; None for a layer not of the classifier
-            "output_layers": [positions.get(id(layer)) for layer in made_by],
-            "outputs": reduced}
+
+    def predict(made):
+        # The 2x37x37x128 features are 350,000 values: a seeded sample of them travels.
+        return [o.astype(np.float32).ravel()[sample_positions(seed, o.size, tag=9)] if o.size > SAMPLE
+                else o.astype(np.float32).ravel() for o in modelprobe.predict(made, _lab_batch(CAM_PICTURES))]
+
+    return common.observe_output_model(model, classifier, seed, predict)
 
 
-def shares_layers(observation) -> bool:
-    """Every output is made by a layer of the classifier (a new layer has no position)."""
-    return all(position is not None for position in observation["output_layers"])
-
-
-def check_cam_model(observation, reference) -> Verdict:
-    shapes = ", ".join(map(compare.shape_text, observation["output_shapes"]))
-    if observation["output_shapes"] != reference["output_shapes"]:
-        return Verdict.failed(f"the model's outputs are {shapes}, expected (None, 37, 37, 128), (None, 1): "
-                              "(the last convolution's output, the sigmoid output)")
-    if not shares_layers(observation):
-        return Verdict.failed("the outputs must come from the classifier's own layers (with its weights), "
-                              "not from new ones")
-    ok, reason = common.check_outputs(observation, reference, ["the feature maps", "the sigmoid output"])
-    if not ok:
-        return Verdict.failed(f"{reason} with seeded weights")
-    return Verdict.passed("the last convolution's 37x37x128 feature maps and the sigmoid output match")
-
-
-CAM_MODEL_HINTS = (
-    Hint("the model has two outputs: (the last convolution's output, the classifier's output)",
-         lambda o, r: len(o["output_shapes"]) != 2),
-    Hint("the outputs come in the order (features, results)",
-         lambda o, r: o["output_shapes"] == r["output_shapes"][::-1]),
-    Hint("the features are the output of the last Conv2D layer (37x37x128): model.layers[-3].output",
-         lambda o, r: o["output_layers"][0] != r["output_layers"][0]),
-    Hint("the second output is the classifier's sigmoid output: model.layers[-1].output",
-         lambda o, r: o["output_layers"][1] != r["output_layers"][1]),
-    Hint("build the model on the classifier itself: Model(inputs=model.inputs, outputs=(..., ...))",
-         lambda o, r: not shares_layers(o)),
-)
+check_cam_model = common.output_model_check("(None, 37, 37, 128), (None, 1)", "the sigmoid output", "37x37x128")
+CAM_MODEL_HINTS = common.output_model_hints(
+    "37x37x128", "results", "the second output is the classifier's sigmoid output")
 
 
 # --- class_activation_map ------------------------------------------------------------------------------

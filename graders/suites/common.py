@@ -10,7 +10,7 @@ import contextlib
 
 import numpy as np
 
-from graders.authoring import Figure, Hint, Verdict, compare
+from graders.authoring import Figure, Hint, Verdict, compare, shape_of
 
 
 # --- in the worker ------------------------------------------------------------------------
@@ -367,3 +367,55 @@ def compile_settings(observation, reference, batch: str, metrics: bool = True) -
         problems.append(None if measures_accuracy(observation) else
                         f"the metrics are {observation['metrics']}, expected ['accuracy']")
     return None, problems
+
+
+# --- a model of a classifier's own outputs: (the last convolution's output, the classifier's output) ---
+def observe_output_model(model, classifier, seed: int, predict) -> dict:
+    """What the learner's two-output model is made of: its output shapes, which of the
+    classifier's layers make each output (as an index from the end; None: a layer not of the
+    classifier), and `predict(model)` with the classifier's weights seeded again."""
+    from graders.authoring import modelprobe
+
+    positions = {id(layer): index - len(classifier.layers) for index, layer in enumerate(classifier.layers)}
+    made_by = [t._keras_history[0] for t in model.outputs]
+    modelprobe.seed_weights(classifier, seed)  # the same weights, whatever the learner's code did to them
+    return {"output_shapes": [shape_of(t.shape) for t in model.outputs],
+            "output_layers": [positions.get(id(layer)) for layer in made_by],
+            "outputs": predict(model)}
+
+
+def shares_layers(observation) -> bool:
+    """Every output is made by a layer of the classifier (a new layer has no position)."""
+    return all(position is not None for position in observation["output_layers"])
+
+
+def output_model_check(expected: str, second: str, features: str):
+    """The check of a two-output model: `expected` its output shapes as said, `second` what its
+    second output is, `features` the shape of the last convolution's maps."""
+    def check(observation, reference) -> Verdict:
+        shapes = ", ".join(map(compare.shape_text, observation["output_shapes"]))
+        if observation["output_shapes"] != reference["output_shapes"]:
+            return Verdict.failed(f"the model's outputs are {shapes}, expected {expected}: "
+                                  f"(the last convolution's output, {second})")
+        if not shares_layers(observation):
+            return Verdict.failed("the outputs must come from the classifier's own layers (with its weights), "
+                                  "not from new ones")
+        ok, reason = check_outputs(observation, reference, ["the feature maps", second])
+        if not ok:
+            return Verdict.failed(f"{reason} with seeded weights")
+        return Verdict.passed(f"the last convolution's {features} feature maps and {second} match")
+    return check
+
+
+def output_model_hints(features: str, second_name: str, second: str) -> tuple[Hint, ...]:
+    return (
+        Hint("the model has two outputs: (the last convolution's output, the classifier's output)",
+             lambda o, r: len(o["output_shapes"]) != 2),
+        Hint(f"the outputs come in the order (features, {second_name})",
+             lambda o, r: o["output_shapes"] == r["output_shapes"][::-1]),
+        Hint(f"the features are the output of the last Conv2D layer ({features}): model.layers[-3].output",
+             lambda o, r: o["output_layers"][0] != r["output_layers"][0]),
+        Hint(f"{second}: model.layers[-1].output", lambda o, r: o["output_layers"][1] != r["output_layers"][1]),
+        Hint("build the model on the classifier itself: Model(inputs=model.inputs, outputs=(..., ...))",
+             lambda o, r: not shares_layers(o)),
+    )
