@@ -48,6 +48,14 @@ def test_test_frames_are_deterministic_and_walk():
     assert detection.test_frame_name(7) == "zombie-walk0007.jpg"
 
 
+def test_committed_public_truth_is_rebuilt_byte_for_byte(tmp_path):
+    boxes = detection.test_boxes()
+    np.testing.assert_array_equal(boxes, detection.stored_test_boxes())
+    rebuilt = detection.save_npz(tmp_path / "boxes.npz", boxes=boxes)
+    assert rebuilt.read_bytes() == detection.TEST_TRUTH_FILE.read_bytes()
+    assert boxes.shape == (237, 4) and np.all((boxes >= 0) & (boxes <= 1))
+
+
 def test_hidden_frames_come_from_the_file_only():
     with np.load(detection.HIDDEN_FILE, allow_pickle=False) as stored:
         recipes, boxes = stored["recipes"], stored["boxes"]

@@ -28,7 +28,7 @@ scikit-learn's two sample images, Matplotlib's portrait of Grace Hopper):
   true boxes); `python -m graders.data.detection --build-hidden` draws a new set.
 
 Command line: ``python -m graders.data.detection [--write-training] [--write-test DIR]
-[--build-hidden [COUNT]]``. The detector is pre-trained on this data by
+[--write-truth] [--build-hidden [COUNT]]``. The detector is pre-trained on this data by
 ``python -m object_detection.pretrain``.
 
 Trusted project code: numpy and Pillow only, no TensorFlow.
@@ -49,6 +49,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_DIR = REPO_ROOT / "fixtures" / "c3w2"
 TRAINING_DIR = FIXTURE_DIR / "training"
 HIDDEN_FILE = FIXTURE_DIR / "zombie_hidden.npz"
+TEST_TRUTH_FILE = FIXTURE_DIR / "zombie_walk_boxes.npz"  # the public frames' true boxes, [237, 4]
 BUILD_DIR = REPO_ROOT / "build" / "c3w2"
 
 FRAME_HEIGHT, FRAME_WIDTH = 640, 853
@@ -303,6 +304,16 @@ def test_boxes() -> np.ndarray:
     return np.stack([render_frame(row, (TEST_BACKGROUND,))[1] for row in test_recipes()])
 
 
+def stored_test_boxes() -> np.ndarray:
+    """The committed true boxes of the public frames (what `test_boxes` computes, without rendering)."""
+    with np.load(TEST_TRUTH_FILE, allow_pickle=False) as stored:
+        return stored["boxes"]
+
+
+def write_test_truth() -> Path:
+    return save_npz(TEST_TRUTH_FILE, boxes=test_boxes())
+
+
 def test_frames(indices=None):
     """Yield (index, frame uint8, true box) of the public walk."""
     recipes = test_recipes()
@@ -499,6 +510,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--write-training", action="store_true", help=f"rewrite the 5 images in {TRAINING_DIR}")
     parser.add_argument("--write-test", metavar="DIR", nargs="?", const=str(BUILD_DIR / "results"),
                         help="render the 237 public frames into DIR")
+    parser.add_argument("--write-truth", action="store_true", help=f"rewrite {TEST_TRUTH_FILE.name}")
     parser.add_argument("--build-hidden", type=int, nargs="?", const=64, metavar="COUNT",
                         help="draw new hidden frames (changes every learner's hidden score)")
     args = parser.parse_args(argv)
@@ -508,9 +520,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.write_test:
         paths = write_test_frames(args.write_test)
         print(f"{len(paths)} frames in {args.write_test}")
+    if args.write_truth:
+        print(write_test_truth())
     if args.build_hidden:
         print(build_hidden(args.build_hidden))
-    if not (args.write_training or args.write_test or args.build_hidden):
+    if not (args.write_training or args.write_test or args.write_truth or args.build_hidden):
         print("training boxes:\n", np.round(training_boxes(), 4))
 
 
