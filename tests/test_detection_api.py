@@ -186,6 +186,24 @@ def test_config_reads_the_course_syntax_and_prints_text_format():
         _ = ssd.num_class
 
 
+field_names = st.sampled_from(["num_classes", "depth", "type", "name", "ssd", "box_coder", "x_scale"])
+scalars = st.one_of(st.integers(-10**6, 10**6), st.booleans(),
+                    st.floats(allow_nan=False, allow_infinity=False, width=32),
+                    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12),
+                    st.sampled_from([text_format.Enum("SIGMOID"), text_format.Enum("RELU_6")]))
+messages = st.recursive(
+    st.dictionaries(field_names, scalars, max_size=4).map(lambda d: text_format.Message(**d)),
+    lambda children: st.dictionaries(field_names, st.one_of(scalars, children), max_size=4).map(
+        lambda d: text_format.Message(**d)),
+    max_leaves=12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(messages)
+def test_text_format_prints_what_it_parses_back(message):
+    assert text_format.parse(text_format.to_text(message)) == message
+
+
 def test_shipped_config_edits_like_the_course():
     configs = config_util.get_configs_from_pipeline_file(str(CONFIG))
     assert {"model", "train_config", "train_input_config", "eval_config", "eval_input_configs",

@@ -137,7 +137,10 @@ def _tokens(text: str) -> Iterator[tuple[str, str, int]]:
 
 def _scalar(kind: str, token: str, line: int) -> Any:
     if kind == "string":
-        return bytes(token[1:-1], "utf-8").decode("unicode_escape")
+        body = token[1:-1]
+        if "\\" not in body:
+            return body
+        return body.encode("latin-1", "backslashreplace").decode("unicode_escape")
     if kind == "number":
         token = token.rstrip("fF")
         if re.fullmatch(r"[-+]?\d+", token):
@@ -243,7 +246,8 @@ def _format_scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        escaped = (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+                   .replace("\t", "\\t").replace("\r", "\\r"))
         return f'"{escaped}"'
     if isinstance(value, float):
         return repr(value)
