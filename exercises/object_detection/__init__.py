@@ -10,8 +10,10 @@ course uses, on a detector small enough to fine-tune on two CPU cores:
     from object_detection.builders import model_builder
 
 The package lives in ``exercises/object_detection`` and is installed under the top-level
-name ``object_detection`` (pyproject's ``package-dir``), so a learner's notebook needs
-no edit.
+name ``object_detection`` (pyproject's ``packages.find`` with ``where = [".", "exercises"]``),
+so after ``pip install -e .`` a learner's notebook needs no edit, run from the project's
+root or anywhere else. Without installing, ``PYTHONPATH=exercises`` does the same. Import
+it only as ``object_detection``: ``exercises.object_detection`` would be a second copy.
 
 The course's files. The course reads its pipeline config and restores its checkpoint by
 paths relative to its working directory:
