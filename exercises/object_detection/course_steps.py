@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"loss: first {losses[0]:.4f}, max {max(losses):.4f}, last {losses[-1]:.4f}")
     print(f"{args.batches} batches of {args.batch_size}: {result['train_seconds']:.1f} s "
           f"(the first call, which traces, {result['first_step_seconds']:.1f} s of it)")
-    print(f"detect: {1000 * result['detect_seconds']:.1f} ms a frame")
+    print(f"scoring: {1000 * result['detect_seconds']:.1f} ms a frame (rendering the frame and detect)")
     print(f"{'hidden' if args.hidden else 'public'} frames: {result['frames']}, mean IoU {result['mean_iou']:.3f}, "
           f"min IoU {result['min_iou']:.3f}, IoU >= 0.5 on {100 * result['share_iou_0.5']:.1f}%, "
           f"top score > 0.9 on {100 * result['share_score_0.9']:.1f}%")
