@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-tf = pytest.importorskip("tensorflow")
-from hypothesis import given, settings, strategies as st  # noqa: E402
-
-from object_detection.builders import model_builder  # noqa: E402
-from object_detection.core import box_ops, losses, post_processing  # noqa: E402
-from object_detection.protos import text_format  # noqa: E402
-from object_detection.utils import config_util  # noqa: E402
+from object_detection.builders import model_builder
+from object_detection.core import box_ops, losses, post_processing
+from object_detection.protos import text_format
+from object_detection.utils import config_util
 
 PACKAGE = Path(__import__("object_detection").__file__).resolve().parent
 CONFIG = PACKAGE / "configs" / "tf2" / "ssd_resnet50_v1_fpn_640x640_coco17_tpu-8.config"

@@ -116,9 +116,9 @@ def test_colab_annotate_says_what_to_do():
 
 
 def test_the_course_imports():
+    import object_detection
     from object_detection.builders import model_builder  # noqa: F401
     from object_detection.utils import colab_utils, config_util, label_map_util  # noqa: F401
     from object_detection.utils import visualization_utils as viz_utils  # noqa: F401
-    import object_detection
 
     assert object_detection.__file__.endswith("exercises/object_detection/__init__.py")
