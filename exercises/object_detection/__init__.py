@@ -37,6 +37,6 @@ What is different from the real API, on purpose:
   restoring it into a 1-class model fails, as restoring COCO's does;
 * ``colab_utils.annotate`` needs Google Colab and raises, pointing at ``ref_gt_boxes``.
 
-``python -m object_detection.course_steps`` runs the assignment's steps on this package
+``python -m solutions.c3w2_course_steps`` (kept with the solutions) runs the assignment's steps on this package
 and reports how well the fine-tuned detector finds the zombie.
 """

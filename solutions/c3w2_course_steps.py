@@ -1,7 +1,9 @@
 """The C3W2 assignment's steps, run on this package, to check that the detector and its checkpoint
 serve the course: how well the fine-tuned detector finds the zombie, and how long it takes.
 
-    python -m object_detection.course_steps [--batches 100] [--frames 237] [--hidden]
+    python -m solutions.c3w2_course_steps [--batches 100] [--frames 237] [--hidden]
+
+Kept with the solutions, not in the detection API learners get: these are the assignment's answers.
 
 Lays out the course's files in a temporary folder and runs there, with the course's
 relative paths: the config edits (num_classes = 1, freeze_batchnorm), the build, the
