@@ -40,10 +40,11 @@ import argparse
 import functools
 import io
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from graders.shared import files
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_DIR = REPO_ROOT / "fixtures" / "c3w2"
@@ -397,19 +398,7 @@ def hidden_boxes() -> np.ndarray:
 
 def save_npz(path: os.PathLike | str, **arrays: np.ndarray) -> Path:
     """np.savez_compressed with fixed zip timestamps, so equal arrays give equal bytes."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for key, array in arrays.items():
-            buffer = io.BytesIO()
-            np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, buffer.getvalue(), compresslevel=9)
-    os.replace(tmp, path)
-    return path
+    return files.reproducible_npz(path, arrays)
 
 
 # --- the pre-training set ---------------------------------------------------------------------------

@@ -59,12 +59,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from graders.shared import files
 
 # --------------------------------------------------------------------------
 # Constants
@@ -286,19 +286,7 @@ def save_npz(path: os.PathLike | str, images: np.ndarray, labels: np.ndarray, **
     np.savez_compressed stamps the current time into the zip entries; we use a
     fixed timestamp so that the same arrays always give the same bytes.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for key, array in (("images", images), ("labels", labels), *extra.items()):
-            buffer = io.BytesIO()
-            np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, buffer.getvalue(), compresslevel=9)
-    os.replace(tmp, path)
-    return path
+    return files.reproducible_npz(path, {"images": images, "labels": labels, **extra})
 
 
 def _load_npz(path: Path, extra: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray]:

@@ -98,3 +98,24 @@ def remove_tree(path: str | os.PathLike) -> list[str]:
             if stack:
                 stack[-1][3].add(name)
     return left
+
+
+def reproducible_npz(path: str | os.PathLike, arrays: dict) -> Path:
+    """Write `arrays` as np.savez_compressed would, but with fixed zip timestamps (and atomically):
+    equal arrays give equal bytes, so a committed fixture rebuilt from its recipe is unchanged."""
+    import io
+    import zipfile
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for key, array in arrays.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, member.getvalue(), compresslevel=9)
+    atomic_write_bytes(path, buffer.getvalue())
+    return Path(path)

@@ -301,17 +301,13 @@ def check_build_classifier(observation, reference) -> Verdict:
     return verdict
 
 
-def _conv_settings(o, key) -> list:
-    return [row["config"].get(key) for row in compare.layers_of_type(o, "Conv2D")]
-
-
 CLASSIFIER_HINTS = (
     Hint("four convolutions with 16, 32, 64 and 128 filters",
-         lambda o, r: _conv_settings(o, "filters") != [16, 32, 64, 128]),
+         lambda o, r: common.conv_config(o, "filters") != [16, 32, 64, 128]),
     Hint("every convolution is 3x3 (kernel_size=3)",
-         lambda o, r: any(k != [3, 3] for k in _conv_settings(o, "kernel_size"))),
+         lambda o, r: any(k != [3, 3] for k in common.conv_config(o, "kernel_size"))),
     Hint("padding='same' on every convolution",
-         lambda o, r: any(p != "same" for p in _conv_settings(o, "padding"))),
+         lambda o, r: any(p != "same" for p in common.conv_config(o, "padding"))),
     Hint("a MaxPooling2D(2) after each of the first three convolutions",
          lambda o, r: len(compare.layers_of_type(o, "MaxPooling2D")) != 3),
     Hint("GlobalAveragePooling2D after the last convolution, not Flatten: it keeps the classifier "

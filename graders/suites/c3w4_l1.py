@@ -100,23 +100,10 @@ def check_classifier(observation, reference) -> Verdict:
                                    figures=[figure])
 
 
-def _conv_config(o, key) -> list:
-    return [row["config"].get(key) for row in compare.layers_of_type(o, "Conv2D")]
-
-
 CLASSIFIER_HINTS = (
     Hint("the classifier reads 28x28 grey images: Input(shape=(28, 28, 1))",
          lambda o, r: o["input_shapes"] != [[None, *IMAGE_SHAPE]]),
-    Hint("four Conv2D layers with 16, 32, 64 and 128 filters of size 3",
-         lambda o, r: _conv_config(o, "filters") != [16, 32, 64, 128]
-         or _conv_config(o, "kernel_size") != [[3, 3]] * 4),
-    Hint("global average pooling after the last convolution (GlobalAveragePooling2D, not Flatten): "
-         "one number per feature map is what makes the class activation map",
-         lambda o, r: len(compare.layers_of_type(o, "GlobalAveragePooling2D")) != 1),
-    Hint("MaxPooling2D(2) after each of the first three convolutions, none after the last "
-         "(28 -> 14 -> 7 -> 3)", lambda o, r: len(compare.layers_of_type(o, "MaxPooling2D")) != 3),
-    Hint("padding='same' in every convolution", lambda o, r: set(_conv_config(o, "padding")) != {"same"}),
-    Hint("the convolutions use activation='relu'", lambda o, r: compare.activations(o)[:4] != ["relu"] * 4),
+    *common.cam_stack_hints("28 -> 14 -> 7 -> 3"),
     Hint("ten classes: the last layer is Dense(10, activation='softmax')",
          lambda o, r: common.dense_units(o) != [CLASSES] or compare.activations(o)[-1:] != ["softmax"]),
     Hint("the labels are class numbers (0-9), not one-hot: loss='sparse_categorical_crossentropy'",

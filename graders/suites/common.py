@@ -419,3 +419,26 @@ def output_model_hints(features: str, second_name: str, second: str) -> tuple[Hi
         Hint("build the model on the classifier itself: Model(inputs=model.inputs, outputs=(..., ...))",
              lambda o, r: not shares_layers(o)),
     )
+
+
+# --- the course's CAM classifier: four 3x3 convolutions, pooled between, then global average pooling ---
+def conv_config(observation, key) -> list:
+    """One setting of every Conv2D layer, in order."""
+    return [row["config"].get(key) for row in compare.layers_of_type(observation, "Conv2D")]
+
+
+def cam_stack_hints(sizes: str) -> tuple[Hint, ...]:
+    """The hints on the convolution stack C3W4's labs share; `sizes` is the side after each
+    pooling, e.g. '28 -> 14 -> 7 -> 3'."""
+    return (
+        Hint("four Conv2D layers with 16, 32, 64 and 128 filters of size 3",
+             lambda o, r: conv_config(o, "filters") != [16, 32, 64, 128]
+             or conv_config(o, "kernel_size") != [[3, 3]] * 4),
+        Hint("global average pooling after the last convolution (GlobalAveragePooling2D, not Flatten): "
+             "one number per feature map is what makes the class activation map",
+             lambda o, r: len(compare.layers_of_type(o, "GlobalAveragePooling2D")) != 1),
+        Hint(f"MaxPooling2D(2) after each of the first three convolutions, none after the last ({sizes})",
+             lambda o, r: len(compare.layers_of_type(o, "MaxPooling2D")) != 3),
+        Hint("padding='same' in every convolution", lambda o, r: set(conv_config(o, "padding")) != {"same"}),
+        Hint("the convolutions use activation='relu'", lambda o, r: compare.activations(o)[:4] != ["relu"] * 4),
+    )
