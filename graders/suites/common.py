@@ -326,7 +326,7 @@ def measures_accuracy(observation) -> bool:
     return bool(set(ACCURACY_NAMES) & set(observation["metrics"]))
 
 
-# --- partial credit (README, "Partial credit"): one policy for every suite ----------------------
+# --- partial credit (docs/internals.md, "Partial credit"): one policy for every suite ----------------------
 FORM_SHARE = 0.5  # a result right in value but off in form (a dtype, a name, an argument ignored)
 
 
