@@ -8,6 +8,7 @@ TensorFlow at import time: the trusted side imports every suite to find its chec
 """
 
 from graders.judge import compare, maps, pictures
+from graders.judge.boxes import box_iou
 from graders.shared.paths import EXERCISES, FIXTURES
 from graders.shared.registry import (
                                      Assignment,
@@ -25,6 +26,6 @@ from graders.worker.modelprobe import shape_of
 from graders.worker.probing import ProbeFailure
 from graders.worker.trusted_imports import KERAS_IMPORTS_BY_NAME, only_environment_imports
 
-__all__ = ["Assignment", "CourseGiven", "CourseVersion", "EXERCISES", "Exercise", "FIXTURES", "Figure", "Hint",
+__all__ = ["Assignment", "box_iou", "CourseGiven", "CourseVersion", "EXERCISES", "Exercise", "FIXTURES", "Figure", "Hint",
            "KERAS_IMPORTS_BY_NAME", "ProbeFailure", "STAND_IN", "TopLevelStep", "Verdict", "compare", "maps",
            "modelprobe", "only_environment_imports", "pictures", "pretrained", "shape_of"]

@@ -27,17 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
+from graders.judge.boxes import box_iou
+
 PREFIXES = ("WeightSharedConvolutionalBoxPredictor/WeightSharedConvolutionalBoxHead",
             "WeightSharedConvolutionalBoxPredictor/WeightSharedConvolutionalClassHead")
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """IoU of two (ymin, xmin, ymax, xmax) boxes."""
-    height = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    width = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = height * width
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
 
 
 def build_and_restore(num_classes: int = 1):
@@ -146,7 +139,7 @@ def score_frames(detect, frames) -> dict:
         box = detections["detection_boxes"][0][0].numpy()
         boxes.append(box)
         scores.append(float(detections["detection_scores"][0][0]))
-        ious.append(box_iou(box, truth))
+        ious.append(float(box_iou(np.asarray(box)[None], np.asarray(truth)[None])[0]))
     ious, scores = np.asarray(ious), np.asarray(scores)
     return {"frames": len(ious), "mean_iou": float(ious.mean()), "min_iou": float(ious.min()),
             "share_iou_0.5": float(np.mean(ious >= 0.5)), "share_score_0.9": float(np.mean(scores > 0.9)),

@@ -20,6 +20,7 @@ from graders.authoring import (
     Hint,
     TopLevelStep,
     Verdict,
+    box_iou,
     compare,
     shape_of,
 )
@@ -42,13 +43,9 @@ def _dev_images(count: int) -> np.ndarray:
     return localization.preprocess(images)
 
 
-def _seed(params) -> int:
-    return params.get("seed", 0)
-
-
 # --- Exercise 1: feature_extractor --------------------------------------------------------
 def probe_feature_extractor(submission, params) -> dict:
-    return common.probe_backbone(submission, "feature_extractor", IMAGE_SHAPE, _dev_images(2), _seed(params))
+    return common.probe_backbone(submission, "feature_extractor", IMAGE_SHAPE, _dev_images(2), common.probe_seed(params))
 
 
 def check_feature_extractor(observation, reference) -> Verdict:
@@ -109,7 +106,7 @@ def probe_final_model(submission, params) -> dict:
     inputs = keras.Input(IMAGE_SHAPE)
     with common.reference_parts(submission, PARTS):
         model = common.require_model(function(inputs), "final_model")
-    observation = common.observe_network(model, _dev_images(2), _seed(params))
+    observation = common.observe_network(model, _dev_images(2), common.probe_seed(params))
     observation["input_is_given"] = len(model.inputs) == 1 and model.inputs[0] is inputs
     return observation
 
@@ -150,7 +147,7 @@ def probe_define_and_compile(submission, params) -> dict:
     function = submission.function("define_and_compile_model")
     with common.reference_parts(submission, ("final_model",)):
         model = common.require_model(function(), "define_and_compile_model")
-    observation = common.observe_network(model, _dev_images(2), _seed(params))
+    observation = common.observe_network(model, _dev_images(2), common.probe_seed(params))
     observation["input_shape"] = shape_of(model.inputs[0].shape)
     observation.update(common.losses_and_metrics(model))
     if observation["optimizer"].get("class") is None:
@@ -206,7 +203,7 @@ STEP_CASES = ((3000, 3033, 64), (640, 64, 64), (1, 1, 64), (100, 37, 10), (129, 
 def probe_compute_steps(submission, params) -> dict:
     function = submission.function("compute_steps")
     cases = [list(case) for case in params.get("cases", STEP_CASES)]
-    rng = np.random.default_rng([_seed(params), 6])
+    rng = np.random.default_rng([common.probe_seed(params), 6])
     cases += [[int(rng.integers(1, 5000)), int(rng.integers(1, 5000)), int(rng.choice([16, 32, 64, 100]))]
               for _ in range(3)]
     results = []
@@ -279,7 +276,7 @@ IOU_SPECIAL = ("an identical pair", "boxes apart on one axis", "a box inside ano
 
 def probe_iou(submission, params) -> dict:
     function = submission.function("intersection_over_union")
-    pred, true = iou_cases(_seed(params))
+    pred, true = iou_cases(common.probe_seed(params))
     with np.errstate(all="ignore"):
         returned = function(pred.copy(), true.copy())
     try:
@@ -394,23 +391,6 @@ def probe_trained_model(submission, params) -> dict:
     predictions = model.predict(images, batch_size=16, verbose=0)
     return {"boxes": np.asarray(predictions, dtype=np.float32).reshape(len(images), 4),
             "params": int(model.count_params())}
-
-
-def box_iou(pred: np.ndarray, true: np.ndarray, smoothing: float = 0.0) -> np.ndarray:
-    """IoU of each row pair of (xmin, ymin, xmax, ymax) boxes (trusted side); malformed
-    predictions (inverted or not finite) count as empty. With `smoothing`, the course's
-    (overlap + s) / (union + s)."""
-    pred = np.nan_to_num(np.asarray(pred, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-    true = np.asarray(true, dtype=np.float64)
-    width = np.clip(np.minimum(pred[:, 2], true[:, 2]) - np.maximum(pred[:, 0], true[:, 0]), 0, None)
-    height = np.clip(np.minimum(pred[:, 3], true[:, 3]) - np.maximum(pred[:, 1], true[:, 1]), 0, None)
-    overlap = width * height
-    pred_area = np.clip(pred[:, 2] - pred[:, 0], 0, None) * np.clip(pred[:, 3] - pred[:, 1], 0, None)
-    true_area = (true[:, 2] - true[:, 0]) * (true[:, 3] - true[:, 1])
-    union = pred_area + true_area - overlap
-    if smoothing:
-        return (overlap + smoothing) / (union + smoothing)
-    return np.where(union > 0, overlap / np.where(union > 0, union, 1), 0.0)
 
 
 def box_score(iou: np.ndarray) -> float:

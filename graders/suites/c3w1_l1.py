@@ -21,10 +21,6 @@ WEIGHTS_SEED = 1234  # with the run's seed: the weights the probe's local weight
 SAMPLED_WEIGHTS = 512  # values compared to tell whether the learner's model holds that file's weights
 
 
-def _seed(params) -> int:
-    return params.get("seed", 0)
-
-
 def _base(seed: int | None = None):
     """InceptionV3 as the lab builds it, frozen, with seeded weights when `seed` is given."""
     from graders.authoring import modelprobe, pretrained
@@ -90,11 +86,11 @@ def probe_pre_trained(submission, params) -> dict:
     from graders.authoring import pretrained
 
     function = submission.function("create_pre_trained_model")
-    path = _weights_file(_seed(params))
+    path = _weights_file(common.probe_seed(params))
     pretrained.take_calls()
     model = common.require_model(function(path), "create_pre_trained_model")
     calls = pretrained.take_calls()
-    return {"networks": calls, **weight_sample(model.get_weights(), _seed(params)),
+    return {"networks": calls, **weight_sample(model.get_weights(), common.probe_seed(params)),
             "trainable_weights": int(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
             "output_shapes": [shape_of(t.shape) for t in model.outputs]}
 
@@ -137,7 +133,7 @@ def probe_last_layer(submission, params) -> dict:
     from graders.authoring import modelprobe
 
     function = submission.function("output_of_last_layer")
-    seed = _seed(params)
+    seed = common.probe_seed(params)
     base = _base(seed)
     output = common.keras_tensor(function(base), "output_of_last_layer")
     layer = output._keras_history[0]
@@ -168,7 +164,7 @@ def probe_final_model(submission, params) -> dict:
     from graders.authoring import modelprobe
 
     function = submission.function("create_final_model")
-    seed = _seed(params)
+    seed = common.probe_seed(params)
     base = _base(seed)
     model = common.require_model(function(base, base.get_layer(LAST_LAYER).output), "create_final_model")
     base_names = {layer.name for layer in base.layers}

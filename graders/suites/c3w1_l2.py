@@ -16,10 +16,6 @@ RESNET_SHAPE = (224, 224, 3)
 FEATURE_SHAPE = (7, 7, 2048)
 
 
-def _seed(params) -> int:
-    return params.get("seed", 0)
-
-
 def _cifar_like(seed: int, count: int = 2) -> np.ndarray:
     """uint8 images of CIFAR-10's shape; seeded noise is enough to tell preprocessing apart."""
     return np.random.default_rng([seed, 21]).integers(0, 256, (count,) + IMAGE_SHAPE, dtype=np.uint8)
@@ -28,7 +24,7 @@ def _cifar_like(seed: int, count: int = 2) -> np.ndarray:
 # --- preprocess_image_input ---------------------------------------------------------------------
 def probe_preprocess(submission, params) -> dict:
     function = submission.function("preprocess_image_input")
-    images = _cifar_like(_seed(params), 2)
+    images = _cifar_like(common.probe_seed(params), 2)
     returned = function(images.copy())
     try:
         values = np.asarray(returned)
@@ -75,7 +71,7 @@ PREPROCESS_HINTS = (
 
 # --- feature_extractor ----------------------------------------------------------------------------
 def probe_feature_extractor(submission, params) -> dict:
-    seed = _seed(params)
+    seed = common.probe_seed(params)
     images = common.seeded_normal(seed, 22, (1,) + RESNET_SHAPE) * 50  # one image: 100k features
     return common.probe_backbone(submission, "feature_extractor", RESNET_SHAPE, images, seed)
 
@@ -120,7 +116,7 @@ def probe_final_model(submission, params) -> dict:
     inputs = keras.Input(IMAGE_SHAPE)
     with common.reference_parts(submission, PARTS):
         output = common.keras_tensor(function(inputs), "final_model")
-    seed = _seed(params)
+    seed = common.probe_seed(params)
     model = keras.Model(inputs, output)
     images = _cifar_like(seed).astype(np.float32) - 127.5
     observation = common.observe_network(model, images, seed)
@@ -166,7 +162,7 @@ def probe_compile(submission, params) -> dict:
     function = submission.function("define_compile_model")
     with common.reference_parts(submission, ("final_model",) + PARTS):
         model = common.require_model(function(), "define_compile_model")
-    seed = _seed(params)
+    seed = common.probe_seed(params)
     observation = common.observe_network(model, _cifar_like(seed).astype(np.float32) - 127.5, seed)
     observation["input_shape"] = shape_of(model.inputs[0].shape)
     observation.update(common.losses_and_metrics(model))

@@ -15,10 +15,6 @@ CANVAS_SHAPE = (75, 75, 1)
 FEATURE_SHAPE = (7, 7, 64)
 
 
-def _seed(params) -> int:
-    return params.get("seed", 0)
-
-
 def _canvases(seed: int, count: int = 2) -> np.ndarray:
     """Black 75x75 canvases, each with one bright 28x28 square of noise at a random place."""
     rng = np.random.default_rng([seed, 31])
@@ -81,7 +77,7 @@ def probe_final_model(submission, params) -> dict:
     inputs = keras.Input(CANVAS_SHAPE)
     with common.reference_parts(submission, PARTS):
         model = common.require_model(function(inputs), "final_model")
-    return _observe_two_headed(model, _seed(params))
+    return _observe_two_headed(model, common.probe_seed(params))
 
 
 def check_final_model(observation, reference) -> Verdict:
@@ -111,7 +107,7 @@ def probe_compile(submission, params) -> dict:
     inputs = keras.Input(CANVAS_SHAPE)
     with common.reference_parts(submission, ("final_model",)):
         model = common.require_model(function(inputs), "define_and_compile_model")
-    seed = _seed(params)
+    seed = common.probe_seed(params)
     observation = _observe_two_headed(model, seed)
     observation.update(common.losses_and_metrics(model))
     if observation["optimizer"].get("class") is None:

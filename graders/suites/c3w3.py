@@ -41,7 +41,7 @@ CONV_BLOCK_CASES = (((64, 84, 1), (32, 3, 2, 2)), ((16, 20, 8), (8, 5, 3, 2)))
 def probe_conv_block(submission, params) -> dict:
     keras = common.keras()
     conv_block = submission.function("conv_block")
-    seed = params.get("seed", 0)
+    seed = common.probe_seed(params)
     cases = []
     for index, (shape, arguments) in enumerate(CONV_BLOCK_CASES):
         inputs = keras.Input(shape)
@@ -148,7 +148,7 @@ def probe_fcn8(submission, params) -> dict:
         raise common.fail("FCN8 must return ((f3, f4, f5), img_input)") from None
     outputs = [common.keras_tensor(f, f"FCN8's {name}") for name, f in zip(FEATURE_NAMES, features)]
     model = keras.Model(common.keras_tensor(image_input, "FCN8's img_input"), outputs)
-    return common.observe_model(model, _dev_images(2), params.get("seed", 0))
+    return common.observe_model(model, _dev_images(2), common.probe_seed(params))
 
 
 def check_fcn8(observation, reference) -> Verdict:
@@ -217,7 +217,7 @@ def probe_decoder(submission, params) -> dict:
     decoder = submission.function("fcn8_decoder")
     inputs = [keras.Input(shape) for shape in FEATURE_SHAPES]
     output = common.keras_tensor(decoder(tuple(inputs), N_CLASSES), "fcn8_decoder")
-    seed = params.get("seed", 0)
+    seed = common.probe_seed(params)
     rng = np.random.default_rng([seed, 3])
     features = [rng.normal(size=(2,) + shape).astype(np.float32) for shape in FEATURE_SHAPES]
     return common.observe_model(keras.Model(inputs, output), features, seed)
@@ -334,7 +334,7 @@ def probe_compile(submission, params) -> dict:
     model = keras.Model(inputs, keras.layers.Conv2D(N_CLASSES, 1, activation="sigmoid")(inputs))
     from graders.authoring import modelprobe
 
-    modelprobe.seed_weights(model, params.get("seed", 0))
+    modelprobe.seed_weights(model, common.probe_seed(params))
     calls = []
     original = model.compile
 
@@ -407,7 +407,7 @@ def _metric_cases(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def probe_class_wise_metrics(submission, params) -> dict:
     function = submission.function("class_wise_metrics")
-    cases = _metric_cases(params.get("seed", 0))
+    cases = _metric_cases(common.probe_seed(params))
     results = []
     for y_true, y_pred in cases:
         returned = function(np.array(y_true), np.array(y_pred))

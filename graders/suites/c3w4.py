@@ -15,10 +15,8 @@ can: its one-hot target is all zeros, and the map it gives is among the known mi
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-import tempfile
 
 import numpy as np
 
@@ -36,10 +34,6 @@ FIGURE_CELL = 150  # pixels per side of a map in the report
 
 
 # --- helpers that run in the worker ---------------------------------------------------
-def _seed(params) -> int:
-    return params.get("seed", 0)
-
-
 def _classifier():
     """The course's classifier, uncompiled, with fresh weights."""
     keras = common.keras()
@@ -60,18 +54,6 @@ def fixture_classifier(seed: int):
     model = _classifier()
     modelprobe.seed_weights(model, seed)
     return model
-
-
-@contextlib.contextmanager
-def _scratch_folder():
-    """A fresh working folder: do_salience reads and writes file names relative to it."""
-    here = os.getcwd()
-    with tempfile.TemporaryDirectory(prefix="cvgrade-c3w4-") as folder:
-        os.chdir(folder)
-        try:
-            yield folder
-        finally:
-            os.chdir(here)
 
 
 def _course_pictures() -> list[tuple[str, bytes, int]]:
@@ -97,7 +79,7 @@ def _read_map(path: str):
 def maps_of(do_salience, model, pictures, prefix: str) -> list[np.ndarray]:
     """Call `do_salience` on each picture as the course does and read back the file it writes."""
     maps_read = []
-    with _scratch_folder() as folder:
+    with common.scratch_folder("cvgrade-c3w4-") as folder:
         for name, data, label in pictures:
             with open(name, "wb") as file:
                 file.write(data)
@@ -169,7 +151,7 @@ def probe_do_salience(submission, params) -> dict:
     import cv2
 
     function = submission.function("do_salience")
-    model = fixture_classifier(_seed(params))
+    model = fixture_classifier(common.probe_seed(params))
     pictures = _course_pictures()
     made = maps_of(function, model, pictures, PROBE_PREFIX)
     first = cv2.imdecode(np.frombuffer(pictures[0][1], dtype=np.uint8), cv2.IMREAD_COLOR)
@@ -289,7 +271,7 @@ def probe_build_classifier(submission, params) -> dict:
     model = common.require_model(submission.function("build_classifier")(), "build_classifier")
     common.require_shapes(model, IMAGE_SHAPE, (2,))
     images, _ = _dev_images(2)
-    return common.observe_model(model, images, _seed(params))
+    return common.observe_model(model, images, common.probe_seed(params))
 
 
 def check_build_classifier(observation, reference) -> Verdict:
@@ -325,7 +307,7 @@ def probe_compile_model(submission, params) -> dict:
 
     function = submission.function("compile_model")
     model = _classifier()
-    modelprobe.seed_weights(model, _seed(params))
+    modelprobe.seed_weights(model, common.probe_seed(params))
     returned = function(model)
     compiled = returned if isinstance(returned, common.keras().Model) else model
     observation = {**common.losses_and_metrics(compiled), **common.NOT_EVALUATED}

@@ -21,10 +21,6 @@ PHOTOGRAPHS = ("horse.png", "camera.png", "coins.png", "chelsea.png", "coffee.pn
                "moon.png", "rocket.jpg")
 
 
-def _seed(params) -> int:
-    return params.get("seed", 0)
-
-
 def _fashion_like(seed: int, count: int = 4) -> np.ndarray:
     """28x28x1 grey images in [0, 1]: a random square of a photograph, shrunk as Fashion-MNIST's
     clothes were."""
@@ -66,7 +62,7 @@ def probe_classifier(submission, params) -> dict:
     from graders.authoring import modelprobe
 
     model = common.require_model(submission.function("build_classifier")(), "build_classifier")
-    seed = _seed(params)
+    seed = common.probe_seed(params)
     input_shapes = [shape_of(t.shape) for t in model.inputs]
     fits = input_shapes == [[None, *IMAGE_SHAPE]]
     images = _fashion_like(seed)
@@ -118,7 +114,7 @@ CLASSIFIER_HINTS = (
 def probe_cam_model(submission, params) -> dict:
     from graders.authoring import modelprobe
 
-    seed = _seed(params)
+    seed = common.probe_seed(params)
     classifier = _classifier(seed)
     model = common.require_model(submission.function("cam_model")(classifier), "cam_model")
     return common.observe_output_model(model, classifier, seed,
@@ -134,7 +130,7 @@ CAM_MODEL_HINTS = common.output_model_hints(
 def probe_cam(submission, params) -> dict:
     """Every class's map of a few feature stacks, with the Dense weights they were weighed with."""
     function = submission.function("class_activation_map")
-    rng = np.random.default_rng([_seed(params), 43])
+    rng = np.random.default_rng([common.probe_seed(params), 43])
     features = np.maximum(rng.normal(0, 1, (3,) + FEATURE_SHAPE), 0).astype(np.float32)  # relu outputs
     kernel = rng.normal(0, np.sqrt(2 / FEATURE_SHAPE[-1]), (FEATURE_SHAPE[-1], CLASSES)).astype(np.float32)
     # a bias far from zero, so a map with the bias added cannot pass for the map without it

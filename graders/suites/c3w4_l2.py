@@ -16,10 +16,6 @@ means (75x75) with a seeded sample of its pixels, and a seeded sample of the fea
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-
 import numpy as np
 
 from graders.authoring import (
@@ -44,10 +40,6 @@ ZOOM = MAP_SHAPE[0] / FEATURE_SHAPE[0]
 BLOCK = 4  # the block means of a map are (75, 75)
 SAMPLE = 2048  # seeded pixels (or feature values) sent beside the block means
 FIGURE_CELL = 150
-
-
-def _seed(params) -> int:
-    return params.get("seed", 0)
 
 
 # --- shared by the probes (in the worker) and the checks (trusted side: numpy only) --------------
@@ -168,7 +160,7 @@ def probe_augmentimages(submission, params) -> dict:
     import tensorflow as tf
 
     function = submission.function("augmentimages")
-    seed = _seed(params)
+    seed = common.probe_seed(params)
     labels = np.random.default_rng([seed, 73]).integers(0, 2, len(SIZES))
     cases = []
     for index, (picture, label) in enumerate(zip(_raw_pictures(seed), labels)):
@@ -264,7 +256,7 @@ AUGMENT_HINTS = (
 # --- build_classifier ---------------------------------------------------------------------------
 def probe_classifier(submission, params) -> dict:
     model = common.require_model(submission.function("build_classifier")(), "build_classifier")
-    seed = _seed(params)
+    seed = common.probe_seed(params)
     input_shapes = [shape_of(t.shape) for t in model.inputs]
     fits = input_shapes == [[None, *IMAGE_SHAPE]]
     images = _lab_batch(_picture_names())
@@ -324,7 +316,7 @@ CAM_PICTURES = ("cat1.jpg", "cup.jpg")
 
 
 def probe_cam_model(submission, params) -> dict:
-    seed = _seed(params)
+    seed = common.probe_seed(params)
     classifier = _classifier(seed)
     model = common.require_model(submission.function("cam_model")(classifier), "cam_model")
 
@@ -353,7 +345,7 @@ def _cam_inputs(seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def probe_cam(submission, params) -> dict:
     function = submission.function("class_activation_map")
-    features, kernel = _cam_inputs(_seed(params))
+    features, kernel = _cam_inputs(common.probe_seed(params))
     returned = function(features.copy(), kernel.copy())
     try:
         made = np.asarray(returned, dtype=np.float64)
@@ -448,21 +440,11 @@ CAM_HINTS = (
 
 
 # --- convert_and_classify ---------------------------------------------------------------------------------
-@contextlib.contextmanager
 def _scratch_folder():
     """A fresh working folder holding the given pictures: the function reads file names relative to it."""
     from graders.data import cat_or_not
 
-    here = os.getcwd()
-    with tempfile.TemporaryDirectory(prefix="cvgrade-c3w4-l2-") as folder:
-        for name in cat_or_not.PICTURES:
-            with open(os.path.join(folder, name), "wb") as file:
-                file.write(cat_or_not.picture_bytes(name))
-        os.chdir(folder)
-        try:
-            yield folder
-        finally:
-            os.chdir(here)
+    return common.scratch_folder("cvgrade-c3w4-l2-", {name: cat_or_not.picture_bytes(name) for name in cat_or_not.PICTURES})
 
 
 # Known mistakes in reading a picture, as changes to the lab's recipe (see `lab_picture`).
@@ -507,7 +489,7 @@ def _one_number(value, name: str) -> float:
 
 
 def probe_convert_and_classify(submission, params) -> dict:
-    seed = _seed(params)
+    seed = common.probe_seed(params)
     classifier = _classifier(seed)
     model = _fixture_cam_model(classifier)
     gap_weights = classifier.layers[-1].get_weights()[0]

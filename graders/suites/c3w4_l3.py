@@ -91,7 +91,7 @@ NO_PIXELS = np.zeros((0,), np.uint8)  # a result of another size: nothing to sho
 def probe_preprocess(submission, params) -> dict:
     function = submission.function("preprocess")
     cases = []
-    for sample in samples(params.get("seed", 0)):
+    for sample in samples(common.probe_seed(params)):
         image = _raw_image(sample)
         values = _plain(function(image.copy()), "preprocess")
         if values.dtype.kind not in "biuf":
@@ -140,7 +140,7 @@ def probe_load_classifier(submission, params) -> dict:
                           "on images")
     import tensorflow as tf
 
-    images = _batch(params.get("seed", 0))
+    images = _batch(common.probe_seed(params))
     outputs = _plain(classifier(tf.constant(images)), "the classifier")
     logits = tf.saved_model.load(handle)(images).numpy()
     return {"outputs": outputs.astype(np.float64), "logits": logits.astype(np.float64),
@@ -179,7 +179,7 @@ def probe_saliency(submission, params) -> dict:
     function = submission.function("saliency_map")
     classifier = _classifier()
     cases = []
-    for sample in samples(params.get("seed", 0)):
+    for sample in samples(common.probe_seed(params)):
         image, class_index = _model_input(sample), sample[2]
         saliency = _plain(function(classifier, image.copy(), class_index), "saliency_map")
         if saliency.dtype.kind not in "biuf":

@@ -29,10 +29,6 @@ CASES = (("chelsea.png", "conv4"), ("coffee.png", "conv3"), ("astronaut.png", "c
 TOLERANCE = 1e-3  # the maps lie in [0, 1]
 
 
-def _seed(params) -> int:
-    return params.get("seed", 0)
-
-
 @functools.lru_cache(maxsize=None)
 def image(name: str | None) -> np.ndarray:
     """A photograph resized to IMAGE_SHAPE, in [0, 1] (float32); None: a black image. Plain PIL,
@@ -72,7 +68,7 @@ def probe_gradient_model(submission, params) -> dict:
     from graders.authoring import modelprobe
 
     function = submission.function("gradient_model")
-    network = _network(_seed(params))
+    network = _network(common.probe_seed(params))
     images = np.stack([image(name) for name in PHOTOGRAPHS[:2]])
     found = {}
     for layer_name in ("conv4", "conv3"):
@@ -145,7 +141,7 @@ def weighted_maps(network, picture: np.ndarray, layer_name: str, axis) -> np.nda
 def probe_grad_cam(submission, params) -> dict:
     """The learner's heat map for every class of every case."""
     function = submission.function("grad_cam")
-    network = _network(_seed(params))
+    network = _network(common.probe_seed(params))
     cases = []
     with common.reference_parts(submission, ("gradient_model",)):
         for picture, layer_name in ((image(name), layer_name) for name, layer_name in CASES):

@@ -7,6 +7,8 @@ only plain observations (they run on the trusted side).
 from __future__ import annotations
 
 import contextlib
+import os
+import tempfile
 
 import numpy as np
 
@@ -14,6 +16,11 @@ from graders.authoring import Figure, Hint, Verdict, compare, shape_of
 
 
 # --- in the worker ------------------------------------------------------------------------
+def probe_seed(params) -> int:
+    """The run's probe seed; 0, the one the references were observed with, when it gives none."""
+    return params.get("seed", 0)
+
+
 def keras():
     import keras
 
@@ -180,7 +187,7 @@ def layer_probe(function_name: str, input_shape: tuple, inputs):
         function = submission.function(function_name)
         tensor = keras().Input(input_shape)
         output = keras_tensor(function(tensor), function_name)
-        seed = params.get("seed", 0)
+        seed = probe_seed(params)
         observation = observe_model(keras().Model(tensor, output), inputs(seed), seed)
         observation["output_name"] = output._keras_history[0].name
         return observation
@@ -442,3 +449,19 @@ def cam_stack_hints(sizes: str) -> tuple[Hint, ...]:
         Hint("padding='same' in every convolution", lambda o, r: set(conv_config(o, "padding")) != {"same"}),
         Hint("the convolutions use activation='relu'", lambda o, r: compare.activations(o)[:4] != ["relu"] * 4),
     )
+
+
+@contextlib.contextmanager
+def scratch_folder(prefix: str, files: dict[str, bytes] | None = None):
+    """A fresh working folder, holding `files`, for learner code that reads and writes file names
+    relative to where it runs; the worker's own folder is back afterwards."""
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        for name, data in (files or {}).items():
+            with open(os.path.join(folder, name), "wb") as file:
+                file.write(data)
+        os.chdir(folder)
+        try:
+            yield folder
+        finally:
+            os.chdir(here)
