@@ -65,3 +65,29 @@ def test_cvgrade_list_shows_every_assignment_and_the_file_to_fill_in():
         suite = assignment(suite_id)
         assert any(line.split()[:1] == [suite_id] and f"exercises/{suite.module}.py" in line
                    for line in done.stdout.splitlines()), done.stdout
+
+
+FORGED = "\x1b[2J\x1b[Hc3w3 total 100 100\rall correct\n"  # clear the screen, then a forged line
+
+
+def test_a_refusal_prints_no_control_character_a_file_name_holds(tmp_path):
+    path = tmp_path / f"answers{FORGED}.txt"
+    path.write_text("x\n")
+    done = run_pytest("graders/test_c3w3.py", "--submission", str(path), timeout=300)
+    assert done.returncode == 2, done.stdout[-3000:]
+    assert "\x1b" not in done.stdout and "\r" not in done.stdout, repr(done.stdout[-600:])
+    assert "answers\\x1b[2J\\x1b[Hc3w3 total 100 100 all correct .txt" in done.stdout, repr(done.stdout[-600:])
+
+
+def test_the_score_table_prints_no_control_character_learner_code_sent():
+    from graders.judge.results import AssignmentResult, ExerciseResult
+    from graders.render import terminal_table
+
+    result = AssignmentResult("c3w3", f"C3W3{FORGED}", f"/sub/{FORGED}")
+    result.exercises.append(ExerciseResult("c3w3", "conv_block", "Ex1 conv_block", 0.0, 15.0,
+                                           f"ValueError: {FORGED}", "error", notes=[f"note {FORGED}"]))
+    result.add_load_problem(f"line 3 raised {FORGED}")
+    table = terminal_table(result, width=200)
+    assert not any(ord(c) < 0x20 and c != "\n" or ord(c) == 0x7f for c in table), repr(table)
+    assert table.count("\n") == 7, table  # title, header, rule, the exercise, its note, rule, total, problem
+    assert "\\x1b[2J" in table

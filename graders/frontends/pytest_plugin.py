@@ -96,7 +96,7 @@ def pytest_collection_modifyitems(session, config, items):
     graders = config.stash[_graders]
     unreadable = {grader.unreadable for grader in graders.values()}
     if graders and None not in unreadable:  # nothing asked for can be graded: refuse, do not score 0
-        pytest.exit(f"cvgrade: not graded: {'; '.join(sorted(unreadable))}", returncode=REFUSED)
+        pytest.exit(f"cvgrade: not graded: {render.visible('; '.join(sorted(unreadable)))}", returncode=REFUSED)
 
 
 def _say_each_message_once(config) -> None:
