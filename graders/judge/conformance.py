@@ -25,10 +25,11 @@ LEARNER_SIZED = frozenset({
     "layers", "outputs", "output_shapes", "output_names", "output_layers", "networks", "weights",
     "input_shape", "input_shapes", "output_shape", "shape", "layer_shape", "upsampling",
     "kernel_size", "strides", "reads",
+    "chosen", "picked", "ids", "keys", "made", "restores", "keywords", "changed", "losses",
 })
 # Keys whose very kind follows the learner's code (a loss as a name or a {output: loss} dict,
 # an optimizer's own settings, a layer's config): any plain value.
-LEARNER_SHAPED = frozenset({"loss", "metrics", "optimizer", "config"})
+LEARNER_SHAPED = frozenset({"loss", "metrics", "optimizer", "config", "shapes"})
 
 _PLAIN = (type(None), bool, int, float, str)
 
