@@ -11,11 +11,13 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from graders.shared.registry import TopLevelStep
 from graders.submissions.notebook import in_notebook_style, load_notebook, load_script, notebook_position
-from graders.submissions.source import SubmissionSource
+from graders.submissions.source import SubmissionError, SubmissionSource
 
 STEPS = (
     TopLevelStep(function="define_category_index", results=("category_index", "num_classes")),
@@ -924,3 +926,40 @@ def test_a_loop_variable_is_not_supplied_from_an_earlier_cell(tmp_path):
     assert "var = trainable_variables[0]" not in select
     assert any("var = trainable_variables[0]" in note for note in source.left_out)
     assert selected(run(source)) == HEADS
+
+
+SPAN_LINES = [
+    "to_fine_tune = []", "to_fine_tune.append(v)", "for v in vs:", "  to_fine_tune.append(v)", "  pass",
+    "prefixes_to_train = ['a']", "x = f(1)", "print(x)", "def g():", "  return 1", "if x:", "else:",
+    "!ls", "%cd x", "trainable_variables = detection_model.trainable_variables", "detection_model = 3",
+    "model_config = configs['model']", "model_config.ssd.num_classes = 1", "configs = read(p)",
+    "checkpoint.restore(p)", "import os", "y = (1,", "  2)", "a; to_fine_tune += [1]", "'''", "s = '''",
+    "tmp_image, shapes = m.preprocess(z)", "m.postprocess(d)", "with x as y:", "try:", "except E:",
+]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.sampled_from(SPAN_LINES), max_size=7), min_size=1, max_size=5))
+def test_any_cells_give_span_functions_whose_lines_map_to_their_cells(tmp_path, cells):
+    sources = ["\n".join(lines) for lines in cells]
+    nodes = [new_code_cell(text) for text in sources]
+    path = tmp_path / "C3W2_Assignment.ipynb"
+    nbformat.write(new_notebook(cells=nodes), str(path))
+    try:
+        source = load_notebook(path, STEPS)
+    except SubmissionError as error:
+        assert "empty" in str(error)
+        return
+    compile(source.code, source.filename, "exec")
+    cell_lines = {number: text.split("\n") for number, text in enumerate(sources, start=1)}
+    in_span = False
+    for number, text in enumerate(source.code.split("\n"), start=1):
+        if text.startswith("def "):
+            in_span = text.startswith(tuple(f"def {name}(" for name in SPAN_FUNCTIONS))
+            continue
+        position = notebook_position(source.code, number)
+        if not in_span or not text.strip() or position is None or text.strip().startswith("return "):
+            continue
+        cell, line = position
+        first_part = text.strip().split(";")[0].strip()
+        assert first_part[:12] in cell_lines[cell][line - 1], (text, cell_lines[cell][line - 1])
