@@ -23,7 +23,7 @@ Observation = dict[str, Any]
 class TopLevelStep:
     """A graded step that the course wrote as top-level notebook code, not as a function.
 
-    Two shapes of cell are known:
+    Three shapes of top-level code are known:
     - a method call (`method`): C3W3's compile cell is `model.compile(...)` at top
       level. The cell's statements that lead up to the first call of
       `.<method>(...)` become `def <function>(<receiver>): ...; return <receiver>`;
@@ -35,7 +35,19 @@ class TopLevelStep:
       assignments to the parameters left out, so that the probe chooses them. Calls
       that build a result in place (`model.add(...)`, `model.build(...)`) are kept, so
       C3W4's `model = Sequential()` cell followed by `model.add(...)` lines becomes
-      `def build_classifier(): ...; return model`.
+      `def build_classifier(): ...; return model`;
+    - a span (`span_from`, with `results`, `parameters`, `until_call`): C3W2 spreads a
+      step over consecutive cells, with loops, attribute assignments and method calls
+      (`model_config.ssd.num_classes = 1`, `to_fine_tune.append(v)`,
+      `checkpoint.restore(path)`), which one cell's assignments cannot hold. The span
+      starts at the first top-level statement binding a name in `span_from` and ends at
+      the last statement, before the next top-level `def`/`class` or the start of another
+      step, that binds or changes a result or calls `.<until_call>(...)`. Everything in
+      between but imports and assignments to the parameters becomes
+      `def <function>(<parameters>): ...; return <results>` (`return None` without
+      results); names it reads that only earlier left-out assignments bind (such as
+      `trainable_variables = detection_model.trainable_variables`) are supplied by
+      copying those assignments in front.
     Either way the probe calls it like any graded function.
     """
 
@@ -43,8 +55,8 @@ class TopLevelStep:
     method: str = ""
     results: tuple[str, ...] = ()
     parameters: tuple[str, ...] = ()
-    span_from: tuple[str, ...] = ()
-    until_call: str = ""
+    span_from: tuple[str, ...] = ()  # a span: it starts where one of these names is first bound
+    until_call: str = ""  # a span also ends at (includes) a statement calling `.<until_call>(...)`
 
 
 @dataclass

@@ -28,7 +28,8 @@ from a cell is preceded by a marker comment `# cell N` (the run starts at the
 cell's line 1) or `# cell N, line K`, and the lines after the marker are the
 cell's lines K, K+1, ... in order (a line left out of the run stays as a blank
 line, or a new marker starts where a long stretch was left out). A synthesized
-function carries its marker on its `def` line. `notebook_position` reads the
+function carries its marker on its `def` line, and one more before the part of
+each further cell it takes (a span crosses cells). `notebook_position` reads the
 markers back.
 
 This module runs in the trusted process: it must not import TensorFlow, and
@@ -97,13 +98,13 @@ class Cell:
 
 @dataclass(eq=False)
 class SynthesizedFunction:
-    """A `TopLevelStep` turned into a function from one cell's statements."""
+    """A `TopLevelStep` turned into a function: its statements by cell, in notebook order
+    (one cell, but for a span, which may cross cells)."""
 
     step: TopLevelStep
     parameters: tuple[str, ...]
     returns: tuple[str, ...]
-    cell: Cell
-    body: list[ast.stmt]
+    parts: list[tuple[Cell, list[ast.stmt]]]
 
 
 @dataclass(eq=False)
@@ -687,8 +688,8 @@ _DEFINING = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, as
 
 
 def synthesize_steps(work: NotebookWork) -> None:
-    """Each `TopLevelStep` becomes a function made of one cell's statements (see
-    `TopLevelStep` for the two shapes of cell), unless the notebook defines
+    """Each `TopLevelStep` becomes a function made of top-level statements (see
+    `TopLevelStep` for the three shapes), unless the notebook defines
     `function` itself (at top level, even where that definition was left out:
     the learner's own attempt is what gets graded)."""
     defined = set(work.bound)  # what the notebook defines, kept or not
@@ -700,11 +701,14 @@ def synthesize_steps(work: NotebookWork) -> None:
     for step in work.steps:
         if step.function in defined or step.function in emitted:
             continue
-        found = _results_cell(work, step) if step.results else _method_cell(work, step)
+        if step.span_from:
+            found = _span(work, step)
+        else:
+            found = _results_cell(work, step) if step.results else _method_cell(work, step)
         if found is None:
             continue
         function, last = found
-        cell = function.cell
+        cell = function.parts[-1][0]  # the cell of `last`
         try:
             _quietly(compile, _render_function(function), work.filename, "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as error:
@@ -712,10 +716,11 @@ def synthesize_steps(work: NotebookWork) -> None:
                                f"cell {cell.number}: the code up to `{_statement_text(last.node)}` "
                                f"could not be made into `{step.function}` ({getattr(error, 'msg', error)})"))
             continue
-        in_body = {id(node) for node in function.body}
-        for statement in cell.statements:
-            if id(statement.node) in in_body:
-                statement.in_function = True
+        for part_cell, nodes in function.parts:
+            in_body = {id(node) for node in nodes}
+            for statement in part_cell.statements:
+                if id(statement.node) in in_body:
+                    statement.in_function = True
         work.functions.append(function)
         emitted.add(step.function)
 
@@ -749,7 +754,7 @@ def _method_cell(work: NotebookWork, step: TopLevelStep):
             if work.unmarked_script:
                 used = _needed(used, statement.node)
             body = [s.node for s in used] + [statement.node]
-            return SynthesizedFunction(step, (receiver,), (receiver,), cell, body), statement
+            return SynthesizedFunction(step, (receiver,), (receiver,), [(cell, body)]), statement
     return None
 
 
@@ -788,8 +793,140 @@ def _results_cell(work: NotebookWork, step: TopLevelStep):
         last = max(i for i, names in enumerate(bound) if (names and names & set(step.results)) or builds[i])
         body = [s.node for s, names, built in zip(cell.statements[:last + 1], bound, builds)
                 if built or (names is not None and not names & set(step.parameters))]
-        return SynthesizedFunction(step, step.parameters, step.results, cell, body), cell.statements[last]
+        return SynthesizedFunction(step, step.parameters, step.results, [(cell, body)]), cell.statements[last]
     return None
+
+
+# A span: top-level statements over consecutive cells (C3W2). See `TopLevelStep`.
+_STAYS_AT_TOP = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+
+
+def _starts_span(node: ast.stmt, step: TopLevelStep) -> bool:
+    """A statement (not a definition or import) that binds one of `span_from`."""
+    return not isinstance(node, _STAYS_AT_TOP) and bool(_bound_names(node) & set(step.span_from))
+
+
+def _step_starts(node: ast.stmt, step: TopLevelStep) -> bool:
+    """Where a step of any shape starts: a span's start, the first binding of a results step's
+    first result (as `_results_cell` finds it), a method step's call."""
+    if step.span_from:
+        return _starts_span(node, step)
+    if step.results:
+        names = _binds_only(node)
+        return bool(names) and step.results[0] in names
+    return bool(step.method) and _method_call_receiver(node, step.method) is not None
+
+
+def _root_name(expression: ast.expr) -> str | None:
+    """`a` for `a`, `a.b.c`, `a[0].b`, `a.b().c`."""
+    while isinstance(expression, (ast.Attribute, ast.Subscript, ast.Call)):
+        expression = expression.func if isinstance(expression, ast.Call) else expression.value
+    return expression.id if isinstance(expression, ast.Name) else None
+
+
+def _span_relevant(node: ast.stmt, step: TopLevelStep) -> bool:
+    """Whether a statement can end a span: it binds a result, changes one (an attribute or
+    item assignment or deletion on it, a method call on it), calls `.<until_call>(...)`, or is
+    a compound statement that holds such a statement."""
+    results = set(step.results)
+    if _bound_names(node) & results:
+        return True
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.Attribute, ast.Subscript)) and isinstance(sub.ctx, (ast.Store, ast.Del)):
+            if _root_name(sub) in results:
+                return True
+        elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute):
+            if (step.until_call and sub.func.attr == step.until_call) or _root_name(sub.func.value) in results:
+                return True
+    return False
+
+
+def _free_names(nodes: list[ast.stmt], bound: set[str]) -> set[str]:
+    """Names the statements, run in order, look up before they bind them (and `bound` lacks).
+    Loops and if/try/with are followed into; in other statements every load counts."""
+    free: set[str] = set()
+    local = set(bound)
+    for node in nodes:
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            free |= _loaded_names(node.iter, True) - local
+            free |= _free_names(node.body + node.orelse, local | _bound_names(node.target))
+        elif isinstance(node, ast.While):
+            free |= _loaded_names(node.test, True) - local
+            free |= _free_names(node.body + node.orelse, local)
+        elif (parts := _compound_parts(node)) is not None:
+            expressions, bodies = parts
+            for expression in expressions:
+                free |= _loaded_names(expression, True) - local
+            inner = set(local)
+            if isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if item.optional_vars is not None:
+                        inner |= _bound_names(item.optional_vars)
+            if isinstance(node, (ast.Try, ast.TryStar)):
+                inner |= {h.name for h in node.handlers if h.name}
+            for body in bodies:
+                free |= _free_names(body, inner)
+        else:
+            free |= _loaded_names(node, True) - local
+        local |= _bound_names(node)
+    return free
+
+
+def _supplied(work: NotebookWork, order: list[tuple[Cell, Statement]], step: TopLevelStep,
+              start: int, body: list[int]) -> set[int]:
+    """The earlier top-level assignments that the span's body needs (positions in `order`): for
+    each name it reads that neither the parameters, the body itself, the kept code nor the
+    builtins provide, the last assignment to it before the start, and what that one needs in
+    turn. One that binds a parameter is never taken: the probe passes the parameters."""
+    if _STAR in work.bound:
+        return set()
+    parameters = set(step.parameters)
+    known = work.bound | parameters | _BUILTIN_NAMES
+    wanted = [(name, start) for name in _free_names([order[i][1].node for i in body], known)]
+    chosen: set[int] = set()
+    while wanted:
+        name, before = wanted.pop()
+        found = next((i for i in range(before - 1, -1, -1)
+                      if _is_assignment(order[i][1].node) and name in _bound_names(order[i][1].node)), None)
+        if found is None or found in chosen:
+            continue
+        statement = order[found][1]
+        if statement.kept or _bound_names(statement.node) & parameters:
+            continue
+        chosen.add(found)
+        wanted.extend((needed, found) for needed in _free_names([statement.node], known))
+    return chosen
+
+
+def _span(work: NotebookWork, step: TopLevelStep):
+    """The span of top-level statements that make up the step, from the first statement
+    binding one of `span_from` to the last relevant one (`_span_relevant`) before a stop: the
+    next top-level `def`/`class`, or where another step starts. Imports, `pass` (what an IPython
+    line became) and assignments to the parameters are not part of the function."""
+    order = [(cell, statement) for cell in work.cells for statement in cell.statements]
+    start = next((i for i, (_, s) in enumerate(order) if _starts_span(s.node, step)), None)
+    if start is None:
+        return None
+    others = [other for other in work.steps if other is not step]
+    stop = next((i for i in range(start + 1, len(order))
+                 if isinstance(order[i][1].node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                 or any(_step_starts(order[i][1].node, other) for other in others)), len(order))
+    relevant = [i for i in range(start, stop) if _span_relevant(order[i][1].node, step)]
+    if not relevant:
+        return None  # nothing in it sets a result or makes the call: not this step's code
+    end = relevant[-1]
+    parameters = set(step.parameters)
+    body = [i for i in range(start, end + 1)
+            if not isinstance(order[i][1].node, (*_STAYS_AT_TOP, ast.Pass))
+            and not _bound_names(order[i][1].node) & parameters]
+    parts: list[tuple[Cell, list[ast.stmt]]] = []
+    for i in sorted(set(body) | _supplied(work, order, step, start, body)):
+        cell, statement = order[i]
+        if parts and parts[-1][0] is cell:
+            parts[-1][1].append(statement.node)
+        else:
+            parts.append((cell, [statement.node]))
+    return SynthesizedFunction(step, step.parameters, step.results, parts), order[end][1]
 
 
 # ---------------------------------------------------------------------------
@@ -828,12 +965,14 @@ def _render_aligned(cell: Cell, nodes: list[ast.stmt], header: str | None = None
 
 
 def _render_function(function: SynthesizedFunction) -> str:
+    """The function's source: the first cell's part behind a marker on the `def` line, each
+    further cell's part behind a marker of its own (so a span's lines map to their cells)."""
     header = f"def {function.step.function}({', '.join(function.parameters)}):"
-    lines = [
-        ("    " + text if indentable and text else text)
-        for text, indentable in _render_aligned(function.cell, function.body, header=header)
-    ]
-    lines.append(f"    return {', '.join(function.returns)}")
+    lines = []
+    for index, (cell, nodes) in enumerate(function.parts):
+        for text, indentable in _render_aligned(cell, nodes, header=header if index == 0 else None):
+            lines.append("    " + text if indentable and text else text)
+    lines.append(f"    return {', '.join(function.returns) or 'None'}")
     return "\n".join(lines) + "\n"
 
 
@@ -922,8 +1061,10 @@ def in_notebook_style(code: str, steps: tuple[TopLevelStep, ...]) -> bool:
 
 
 def _top_level_step(body: list[ast.stmt], step: TopLevelStep) -> bool:
-    """The code does at top level what the step's function would: calls `.<method>(...)`, or
-    assigns one of its results."""
+    """The code does at top level what the step's function would: calls `.<method>(...)`,
+    starts its span (binds a name in `span_from`), or assigns one of its results."""
+    if step.span_from:
+        return any(_starts_span(node, step) for node in body)
     if step.method:
         return any(_method_call_receiver(node, step.method) is not None for node in body)
     return any(_is_assignment(node) and _bound_names(node) & set(step.results) for node in body)
