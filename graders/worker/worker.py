@@ -67,7 +67,12 @@ def load_module(request, emit) -> tuple[types.ModuleType, list[str]]:
     skip = set(request.get("skip_lines", []))
     labels = request.get("line_labels", {})
     module = types.ModuleType(name)
-    module.__file__ = filename
+    # The file's path, never the code's own name: TensorFlow's autograph reloads the lines of a
+    # module whose __file__ equals a function's code filename from disk (linecache.updatecache,
+    # which also searches sys.path), and for a notebook or a notebook-style script what is on
+    # disk is not the code that runs; the code's lines stay in linecache under its own name.
+    folder = (request.get("sys_path") or [os.getcwd()])[0]
+    module.__file__ = os.path.abspath(os.path.join(folder, filename))
     sys.modules[name] = module
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     problems: list[str] = []
