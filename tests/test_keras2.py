@@ -46,3 +46,12 @@ def test_leaky_relu_alpha_and_bare_string_metrics(notes):
 def test_layers_keep_their_config_after_wrapping(notes):
     layer = keras.layers.Dense(3, activation="relu")
     assert keras.layers.Dense.from_config(layer.get_config()).units == 3
+
+
+def test_set_learning_phase_is_accepted_with_a_note(notes):
+    import tensorflow as tf
+
+    del notes[:]
+    tf.keras.backend.set_learning_phase(True)  # the line C3W2's course notebook gives; Keras 3 removed it
+    keras.backend.set_learning_phase(1)
+    assert len(notes) == 2 and "set_learning_phase" in notes[0] and "Keras 3 removed" in notes[0]

@@ -82,3 +82,17 @@ def install(notes: list[str]) -> None:
 
         compile._keras2_wrapped = True
         keras.Model.compile = compile
+
+    def set_learning_phase(value):
+        notes.append("accepted `tf.keras.backend.set_learning_phase(...)`, which Keras 3 removed: it does "
+                     "nothing now (a training step says it trains by calling the model under a GradientTape)")
+
+    import importlib
+
+    for name in ("keras.backend", "keras._tf_keras.keras.backend"):  # keras.backend and tf.keras.backend
+        try:
+            backend = importlib.import_module(name)
+        except ImportError:
+            continue
+        if not hasattr(backend, "set_learning_phase"):
+            backend.set_learning_phase = set_learning_phase
