@@ -28,35 +28,14 @@ from pathlib import Path
 import numpy as np
 
 from graders.judge.boxes import box_iou
-
-PREFIXES = ("WeightSharedConvolutionalBoxPredictor/WeightSharedConvolutionalBoxHead",
-            "WeightSharedConvolutionalBoxPredictor/WeightSharedConvolutionalClassHead")
+from solutions import c3w2_zombie_detection as steps
 
 
 def build_and_restore(num_classes: int = 1):
     """Ex5-Ex7: config, build, the selective restore and the dummy pass, from the working directory."""
-    import tensorflow as tf
-
-    from object_detection.builders import model_builder
-    from object_detection.utils import config_util
-
-    pipeline_config = "models/research/object_detection/configs/tf2/ssd_resnet50_v1_fpn_640x640_coco17_tpu-8.config"
-    checkpoint_path = "models/research/object_detection/test_data/checkpoint/ckpt-0"
-    configs = config_util.get_configs_from_pipeline_file(pipeline_config)
-    model_config = configs["model"]
-    model_config.ssd.num_classes = num_classes
-    model_config.ssd.freeze_batchnorm = True
-    detection_model = model_builder.build(model_config=model_config, is_training=True)
-    tmp_box_predictor_checkpoint = tf.train.Checkpoint(
-        _base_tower_layers_for_heads=detection_model._box_predictor._base_tower_layers_for_heads,
-        _box_prediction_head=detection_model._box_predictor._box_prediction_head)
-    tmp_model_checkpoint = tf.train.Checkpoint(_feature_extractor=detection_model._feature_extractor,
-                                               _box_predictor=tmp_box_predictor_checkpoint)
-    checkpoint = tf.train.Checkpoint(model=tmp_model_checkpoint)
-    checkpoint.restore(checkpoint_path)
-    tmp_image, tmp_shapes = detection_model.preprocess(tf.zeros([1, 640, 640, 3]))
-    tmp_prediction_dict = detection_model.predict(tmp_image, tmp_shapes)
-    detection_model.postprocess(tmp_prediction_dict, tmp_shapes)
+    detection_model = steps.build_detection_model(steps.configure_model(steps.PIPELINE_CONFIG, num_classes))
+    steps.restore_weights(detection_model)
+    steps.run_dummy_pass(detection_model)
     return detection_model
 
 
@@ -83,23 +62,9 @@ def fine_tune(detection_model, image_tensors, box_tensors, class_tensors, num_ba
     first call's (which traces the step)."""
     import tensorflow as tf
 
-    optimizer = tf.keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)
-    to_fine_tune = [v for v in detection_model.trainable_variables if v.name.startswith(PREFIXES)]
-
-    @tf.function
-    def train_step_fn(image_list, groundtruth_boxes_list, groundtruth_classes_list, model, optimizer,
-                      vars_to_fine_tune):
-        model.provide_groundtruth(groundtruth_boxes_list=groundtruth_boxes_list,
-                                  groundtruth_classes_list=groundtruth_classes_list)
-        with tf.GradientTape() as tape:
-            preprocessed_images = tf.concat([model.preprocess(image)[0] for image in image_list], axis=0)
-            true_shape_tensor = tf.constant(len(image_list) * [[640, 640, 3]], dtype=tf.int32)
-            prediction_dict = model.predict(preprocessed_images, true_shape_tensor)
-            losses_dict = model.loss(prediction_dict, true_shape_tensor)
-            total_loss = losses_dict["Loss/localization_loss"] + losses_dict["Loss/classification_loss"]
-        gradients = tape.gradient(total_loss, vars_to_fine_tune)
-        optimizer.apply_gradients(zip(gradients, vars_to_fine_tune))
-        return total_loss
+    _, _, _, optimizer = steps.set_hyperparameters()
+    to_fine_tune = steps.select_variables(detection_model)
+    train_step_fn = tf.function(steps.train_step_fn.python_function)  # a trace of this model's own
 
     shuffle = random.Random(seed)
     losses = []
@@ -117,16 +82,11 @@ def fine_tune(detection_model, image_tensors, box_tensors, class_tensors, num_ba
 
 
 def make_detect(detection_model):
-    """Ex11: the course's detect function."""
+    """Ex11: the course's detect, on this model."""
     import tensorflow as tf
 
-    @tf.function
-    def detect(input_tensor):
-        preprocessed_image, shapes = detection_model.preprocess(input_tensor)
-        prediction_dict = detection_model.predict(preprocessed_image, shapes)
-        return detection_model.postprocess(prediction_dict, shapes)
-
-    return detect
+    steps.detection_model = detection_model  # the course's global
+    return tf.function(steps.detect.python_function)
 
 
 def score_frames(detect, frames) -> dict:

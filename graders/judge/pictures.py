@@ -50,6 +50,23 @@ def with_boxes(image: np.ndarray, boxes: list[tuple[np.ndarray, tuple[int, int, 
     return np.asarray(picture)
 
 
+TRUE_BOX, PREDICTED_BOX = (40, 200, 40), (230, 30, 30)
+
+
+def worst_boxes_png(images, truth: np.ndarray, predicted: np.ndarray, iou: np.ndarray, count: int = 6,
+                    per_row: int = 3, label: str = "IoU", line: int = 2) -> tuple[list[int], bytes]:
+    """The `count` images with the lowest IoU, worst first, each with its true box (green) and the
+    prediction (red), boxes as (xmin, ymin, xmax, ymax); `images(indices)` gives those images, so
+    a set rendered on demand is never held whole. Returns the indices shown and the PNG."""
+    worst = [int(i) for i in np.argsort(iou, kind="stable")[:count]]
+    shown = dict(zip(worst, images(worst)))
+    rows = [worst[start:start + per_row] for start in range(0, len(worst), per_row)]
+    cells = [[with_boxes(shown[i], [(truth[i], TRUE_BOX), (predicted[i], PREDICTED_BOX)], width=line) for i in row]
+             for row in rows]
+    captions = [[f"{label} {iou[i]:.2f}" for i in row] for row in rows]
+    return worst, grid_png(cells, scale=1, captions=captions)
+
+
 def grid_png(rows: list[list[np.ndarray]], column_titles: list[str] | None = None,
              scale: int = 3, gap: int = 4, captions: list[list[str]] | None = None) -> bytes:
     """A grid of equally sized RGB arrays, enlarged `scale` times, as PNG bytes; `captions`

@@ -408,14 +408,9 @@ def check_trained_model(observation, reference) -> Verdict:
     iou = box_iou(predictions, boxes)
     share = box_score(iou)
     swapped = box_score(box_iou(predictions[:, [1, 0, 3, 2]], boxes))
-    worst = np.argsort(iou, kind="stable")[:6]
-    rows = [worst[start:start + 3] for start in range(0, len(worst), 3)]
-    cells = [[pictures.with_boxes(images[i], [(boxes[i], (40, 200, 40)), (predictions[i], (230, 30, 30))])
-              for i in row] for row in rows]
-    captions = [[f"IoU {iou[i]:.2f}" for i in row] for row in rows]
+    worst, png = pictures.worst_boxes_png(lambda indices: [images[i] for i in indices], boxes, predictions, iou)
     figures = [Figure(f"the {len(worst)} hidden images with the lowest IoU, worst first "
-                      "(green: true box, red: your prediction)",
-                      png=pictures.grid_png(cells, scale=1, captions=captions))]
+                      "(green: true box, red: your prediction)", png=png)]
     details = [f"median IoU {np.median(iou):.2f}; IoU >= {IOU_THRESHOLD:g} on {int(np.sum(iou >= IOU_THRESHOLD))} "
                f"of {len(iou)} hidden images"]
     message = (f"{share:.0%} of the {len(iou)} hidden boxes are found (IoU >= {IOU_THRESHOLD:g}); full "
