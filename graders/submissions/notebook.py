@@ -344,19 +344,25 @@ def _missing_names(node: ast.stmt, bound: set[str], eager_annotations: bool,
     missing: set[str] = set()
     for expression in expressions:
         missing |= unbound(_loaded_names(expression, eager_annotations))
-    local: set[str] = set()
+    local = _header_bound_names(node)
     scopes = (*inner, local)
-    if isinstance(node, (ast.With, ast.AsyncWith)):
-        for item in node.items:
-            if item.optional_vars is not None:
-                local |= _bound_names(item.optional_vars)
-    if isinstance(node, (ast.Try, ast.TryStar)):
-        local |= {h.name for h in node.handlers if h.name}
     for body in bodies:
         for statement in body:
             missing |= _missing_names(statement, bound, eager_annotations, scopes)
             local |= _bound_names(statement)
     return missing
+
+
+def _header_bound_names(node: ast.stmt) -> set[str]:
+    """What a with/try binds for its bodies: `with ... as name`, `except ... as name`."""
+    names: set[str] = set()
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        for item in node.items:
+            if item.optional_vars is not None:
+                names |= _bound_names(item.optional_vars)
+    if isinstance(node, (ast.Try, ast.TryStar)):
+        names |= {h.name for h in node.handlers if h.name}
+    return names
 
 
 def _is_main_guard(node: ast.stmt) -> bool:
@@ -857,13 +863,7 @@ def _free_names(nodes: list[ast.stmt], bound: set[str]) -> set[str]:
             expressions, bodies = parts
             for expression in expressions:
                 free |= _loaded_names(expression, True) - local
-            inner = set(local)
-            if isinstance(node, (ast.With, ast.AsyncWith)):
-                for item in node.items:
-                    if item.optional_vars is not None:
-                        inner |= _bound_names(item.optional_vars)
-            if isinstance(node, (ast.Try, ast.TryStar)):
-                inner |= {h.name for h in node.handlers if h.name}
+            inner = local | _header_bound_names(node)
             for body in bodies:
                 free |= _free_names(body, inner)
         else:
