@@ -10,7 +10,8 @@ Prints, in one run, the wall time of
   warm:    the same without --no-server, once the first run has left its grading server
            behind (a private one, in a temporary runtime folder, stopped at the end),
 
-each as the median of --repeat runs, alternating, and their ratios to the floor.
+each as the median of --repeat runs, alternating, and their ratios to the floor; then each
+probe's own time in the floor runs (C3W2's fine-tuning run, for one, is most of its floor).
 Goals: cold <= 1.5x the floor, warm <= 0.25x.
 
     python bench/bench_suite.py [--assignment c3w3] [--repeat 3]
@@ -19,6 +20,7 @@ Goals: cold <= 1.5x the floor, warm <= 0.25x.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -44,9 +46,18 @@ suite = assignment(sys.argv[1])
 module = importlib.import_module("solutions." + suite.module)
 submission = Submission(module, module.__file__, find_model_file(pathlib.Path("solutions"), suite))
 submission.stand_ins = module
+import json, time
+seconds = {}
 for exercise in suite.exercises:
-    exercise.probe(submission, exercise.probe_params())
+    params = exercise.probe_params()
+    start = time.perf_counter()
+    exercise.probe(submission, params)
+    seconds[exercise.id] = time.perf_counter() - start
+print("PROBE-SECONDS " + json.dumps(seconds))
 """
+
+
+PROBE_TIMES: list[dict[str, float]] = []  # each floor run's seconds per probe
 
 
 def timed(command: list[str], env: dict | None = None) -> float:
@@ -55,6 +66,9 @@ def timed(command: list[str], env: dict | None = None) -> float:
     elapsed = time.perf_counter() - start
     if completed.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{completed.stdout[-2000:]}\n{completed.stderr[-2000:]}")
+    for line in completed.stdout.splitlines():
+        if line.startswith("PROBE-SECONDS "):
+            PROBE_TIMES.append(json.loads(line.split(" ", 1)[1]))
     return elapsed
 
 
@@ -93,6 +107,9 @@ def main() -> None:
         print(f"{labels[name]:<64} {median[name]:>9.2f} {median[name] / median['floor']:>8.2f} {runs:>22}")
     print(f"{'first run (starts the grading server)':<64} {first:>9.2f} {first / median['floor']:>8.2f}")
     print("goals: cold <= 1.5x the floor, warm <= 0.25x")
+    print(f"\n{'probe (in the floor runs)':<64} {'median s':>9}")
+    for exercise_id in PROBE_TIMES[-1]:
+        print(f"{exercise_id:<64} {statistics.median(run[exercise_id] for run in PROBE_TIMES):>9.2f}")
 
 
 if __name__ == "__main__":
