@@ -23,9 +23,9 @@ from graders.shared.registry import (
 from graders.worker import modelprobe, pretrained
 from graders.worker.addons import STAND_IN
 from graders.worker.modelprobe import shape_of
-from graders.worker.probing import ProbeFailure
+from graders.worker.probing import ProbeFailure, exception_sentence
 from graders.worker.trusted_imports import KERAS_IMPORTS_BY_NAME, only_environment_imports
 
 __all__ = ["Assignment", "box_iou", "CourseGiven", "CourseVersion", "EXERCISES", "Exercise", "FIXTURES", "Figure", "Hint",
-           "KERAS_IMPORTS_BY_NAME", "ProbeFailure", "STAND_IN", "TopLevelStep", "Verdict", "compare", "maps",
+           "KERAS_IMPORTS_BY_NAME", "ProbeFailure", "exception_sentence", "STAND_IN", "TopLevelStep", "Verdict", "compare", "maps",
            "modelprobe", "only_environment_imports", "pictures", "pretrained", "shape_of"]

@@ -82,3 +82,14 @@ def test_bounding_keeps_short_texts_and_is_idempotent(text, limit):
     once = bounded(text, limit)
     assert len(once) <= limit and bounded(once, limit) == once
     assert once == text if len(text) <= limit else once.startswith(text[:limit - 40])
+
+
+def test_an_error_from_a_traced_function_is_said_by_its_cause_not_its_traceback():
+    from graders.worker.probing import exception_sentence
+
+    traced = RuntimeError('in user code:\n\n    File "c3w2.py", line 12, in train_step_fn  *\n'
+                          "        losses = model.loss(prediction_dict, shapes)\n\n"
+                          "    RuntimeError: call provide_groundtruth(...) before loss(...)\n")
+    assert exception_sentence(traced) == "RuntimeError: call provide_groundtruth(...) before loss(...)"
+    assert exception_sentence(ValueError("first line\nsecond")) == "ValueError: first line"
+    assert exception_sentence(KeyError()) == "KeyError"

@@ -58,3 +58,18 @@ class Submission:
                 namespace[name] = old
             else:
                 namespace.pop(name, None)
+
+
+def exception_sentence(error: BaseException, limit: int = 300) -> str:
+    """`Type: message` of a learner's exception in one line. TensorFlow's errors from inside a
+    traced function (@tf.function) start with "in user code:" and a traceback of the learner's
+    lines; what went wrong is their last line."""
+    name = type(error).__name__
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if not lines:
+        return name
+    text = lines[0]
+    if text == "in user code:" and len(lines) > 1:
+        text = lines[-1]
+        text = text[len(name) + 2:] if text.startswith(f"{name}: ") else text
+    return f"{name}: {text[:limit]}"

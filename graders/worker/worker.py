@@ -24,7 +24,7 @@ import traceback
 import types
 
 from graders.shared import outcomes, wire
-from graders.worker.probing import MissingFunction, ProbeFailure, Submission
+from graders.worker.probing import MissingFunction, ProbeFailure, Submission, exception_sentence
 
 
 class _MissingModule(types.ModuleType):
@@ -102,8 +102,7 @@ def load_module(request, emit) -> tuple[types.ModuleType, list[str]]:
 
 
 def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0][:300]}" if text else type(error).__name__
+    return exception_sentence(error)
 
 
 def _where(error: BaseException, filename: str, labels: dict) -> str | None:
