@@ -30,6 +30,7 @@ from graders.authoring import (
     Verdict,
     box_iou,
     compare,
+    exception_sentence,
 )
 from graders.suites import common
 
@@ -168,13 +169,21 @@ def fresh(function):
     return tf().function(python_function) if python_function is not None else function
 
 
-def error_text(error: BaseException, limit: int = 300) -> str:
-    """The sentence of an exception that says what went wrong: for TensorFlow's errors raised in
-    a traced function, the last line, after the traceback of the learner's code."""
-    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
-    lines = [line for line in lines if not line.startswith(("File ", "in user code", "Traceback"))] or [""]
-    text = lines[-1] if len(lines) > 1 and lines[0].endswith(":") else lines[0]
-    return f"{type(error).__name__}: {text[:limit]}" if text else type(error).__name__
+def number_text(value) -> str:
+    """A setting as the check compares it: `4`, `4.0` and np.int64(4) alike are "4", 1e-2 and
+    np.float32(0.01) are "0.01"; what is not a number stays as Python prints it."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return str(int(number)) if number.is_integer() else f"{number:.6g}"
+
+
+def loss_value(returned) -> float:
+    try:
+        return float(np.asarray(returned, dtype=np.float64).ravel()[0])
+    except (TypeError, ValueError, IndexError):
+        raise common.fail(f"train_step_fn returned {type(returned).__name__}; it must return the total loss") from None
 
 
 def set_globals(submission, **names):
@@ -201,7 +210,7 @@ def probe_category_index(submission, params) -> dict:
         entry = category_index.get(class_id)
         looked_up.append([str(entry.get("id")), str(entry.get("name"))] if isinstance(entry, dict) else NO_ENTRY)
     return {"asked": asked, "looked_up": looked_up, "ids": sorted(str(k) for k in category_index),
-            "num_classes": str(num_classes)}
+            "num_classes": number_text(num_classes)}
 
 
 def check_category_index(observation, reference) -> Verdict:
@@ -341,7 +350,7 @@ def probe_restore(submission, params) -> dict:
         try:
             submission.reference("run_dummy_pass")(model)
         except ValueError as failure:  # a variable of the checkpoint does not fit the model's
-            error = error_text(failure)
+            error = exception_sentence(failure)
         groups = {group: [0, 0] for group, _ in GROUPS}
         if error is None:
             for name, value in values(model).items():
@@ -470,13 +479,17 @@ DUMMY_HINTS = (
 
 
 # --- Exercise 8: the hyperparameters ----------------------------------------------------------------
-def probe_hyperparameters(submission, params) -> dict:
-    returned = submission.function("set_hyperparameters")()
+def hyperparameters_of(returned) -> tuple:
     try:
         batch_size, num_batches, learning_rate, optimizer = returned
     except (TypeError, ValueError):
         raise common.fail("set_hyperparameters must return (batch_size, num_batches, learning_rate, optimizer)") \
             from None
+    return batch_size, num_batches, learning_rate, optimizer
+
+
+def probe_hyperparameters(submission, params) -> dict:
+    batch_size, num_batches, learning_rate, optimizer = hyperparameters_of(submission.function("set_hyperparameters")())
     description = common.optimizer_description(optimizer)
     steps = []
     if hasattr(optimizer, "apply_gradients"):  # two steps on a seeded variable show the rate and the momentum
@@ -485,7 +498,8 @@ def probe_hyperparameters(submission, params) -> dict:
         for _ in range(2):
             optimizer.apply_gradients([(tf().constant(rng.normal(size=4).astype(np.float32)), variable)])
             steps.append(variable.numpy().astype(np.float64))
-    return {"batch_size": str(batch_size), "num_batches": str(num_batches), "learning_rate": str(learning_rate),
+    return {"batch_size": number_text(batch_size), "num_batches": number_text(num_batches),
+            "learning_rate": number_text(learning_rate),
             "optimizer": description, "steps": np.stack(steps) if steps else np.zeros((0, 4))}
 
 
@@ -507,10 +521,10 @@ def check_hyperparameters(observation, reference) -> Verdict:
                f"{optimizer.get('learning_rate')}, momentum {optimizer.get('momentum')})"]
     problems = [
         None if observation["batch_size"] in ("4", "5") else
-        f"batch_size is {observation['batch_size']}, expected 4 (of the 5 images)",
+        f"batch_size is {observation['batch_size']}, expected 4 (or 5: there are 5 images)",
         None if observation["num_batches"] == reference["num_batches"] else
         f"num_batches is {observation['num_batches']}, expected {reference['num_batches']}",
-        None if observation["learning_rate"] in (reference["learning_rate"], "0.01") else
+        None if observation["learning_rate"] == reference["learning_rate"] else
         f"learning_rate is {observation['learning_rate']}, expected {reference['learning_rate']}",
         _optimizer_problem(observation, reference)]
     return common.settings_verdict(None, problems, "batches of 4, 100 batches, SGD at 0.01 with momentum 0.9",
@@ -531,24 +545,37 @@ HYPERPARAMETER_HINTS = (
 
 
 # --- Exercise 9: the variables to fine-tune ---------------------------------------------------------
+def variables_of(model, chosen) -> list:
+    """What select_variables returned, as a list of the model's own variables, or a clear failure."""
+    try:
+        chosen = list(chosen)
+    except TypeError:
+        raise common.fail(f"select_variables returned a {type(chosen).__name__}; return a list of variables") \
+            from None
+    own = {id(v) for v in model.trainable_variables}
+    if not all(id(v) in own for v in chosen):
+        kinds = sorted({type(v).__name__ for v in chosen if id(v) not in own})
+        raise common.fail(f"select_variables must return variables of detection_model.trainable_variables; "
+                          f"it returned {', '.join(kinds)}")
+    return chosen
+
+
 def probe_select(submission, params) -> dict:
     seed = common.probe_seed(params)
     with course_folder(seed, tower_layers=True):
         model = reference_model(submission, restore=False)
-        chosen = submission.function("select_variables")(model)
-        try:
-            chosen = list(chosen)
-        except TypeError:
-            raise common.fail(f"select_variables returned a {type(chosen).__name__}; return a list of variables") \
-                from None
-        own = {id(v) for v in model.trainable_variables}
-        if not all(id(v) in own for v in chosen):
-            kinds = sorted({type(v).__name__ for v in chosen if id(v) not in own})
-            raise common.fail(f"select_variables must return variables of detection_model.trainable_variables; "
-                              f"it returned {', '.join(kinds)}")
-        rng = np.random.default_rng([seed, 9])  # one value of each, at a place the seed chooses
-        picked = [float(np.ravel(v.numpy())[rng.integers(0, max(1, int(np.size(v))))]) for v in chosen]
+        chosen = variables_of(model, submission.function("select_variables")(model))
+        picked = [picked_value(v, seed) for v in chosen]
         return {"chosen": [v.name for v in chosen], "picked": picked, "variables": len(model.trainable_variables)}
+
+
+def picked_value(variable, seed: int) -> float:
+    """One value of a variable, at a place its name and the seed choose (so in any order of the list)."""
+    import zlib
+
+    rng = np.random.default_rng([seed, 9, zlib.crc32(variable.name.encode())])
+    values = np.ravel(variable.numpy())
+    return float(values[rng.integers(0, max(1, values.size))]) if values.size else 0.0
 
 
 def check_select(observation, reference) -> Verdict:
@@ -563,7 +590,7 @@ def check_select(observation, reference) -> Verdict:
         return Verdict.failed(f"to_fine_tune has {len(chosen)} variables, expected the {len(expected)} of the two "
                               f"heads: it has {' and '.join(parts)}")
     mine = dict(zip(chosen, observation["picked"]))
-    if not all(np.isclose(mine[name], value, rtol=1e-6, atol=1e-9)
+    if len(observation["picked"]) != len(chosen) or not all(np.isclose(mine[name], value, rtol=1e-6, atol=1e-9)
                for name, value in zip(expected, reference["picked"])):
         return Verdict.failed("to_fine_tune names the head variables but holds other values: return the "
                               "variables of the model you are given")
@@ -575,8 +602,8 @@ SELECT_HINTS = (
          "prefixes, not every trainable variable",
          lambda o, r: len(o["chosen"]) == o["variables"] > len(r["chosen"])),
     Hint("choose by name, not by position: the fourth head variable is the class head's bias, which index 4 is not",
-         lambda o, r: any(group_of(n) not in ("the box head", "the class head") for n in o["chosen"])
-         and len(o["chosen"]) == len(r["chosen"]),
+         lambda o, r: len(o["chosen"]) == len(r["chosen"])
+         and sum(group_of(n) in ("the box head", "the class head") for n in o["chosen"]) == len(r["chosen"]) - 1,
          seen=lambda o, r: next(n for n in o["chosen"] if group_of(n) not in ("the box head", "the class head"))),
     Hint("fine-tune the class head too: it starts afresh, so it must learn the zombie",
          lambda o, r: not any(group_of(n) == "the class head" for n in o["chosen"])),
@@ -599,16 +626,16 @@ def probe_train_step(submission, params) -> dict:
         images, boxes, classes = training_batch(seed)
         before = values(model)
         parts = api_losses(model, images, boxes, classes)
+        model._groundtruth.lists = {}  # forgotten: the learner's step must give the ground truth itself
         set_globals(submission, detection_model=model, batch_size=len(images))
         optimizer = keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)
         step = fresh(submission.function("train_step_fn"))
         error, losses = None, []
         try:
             for _ in range(TRAIN_STEPS):
-                returned = step(images, boxes, classes, model, optimizer, selected)
-                losses.append(float(np.asarray(returned).ravel()[0]) if np.size(returned) else float("nan"))
+                losses.append(loss_value(step(images, boxes, classes, model, optimizer, selected)))
         except ValueError as failure:  # apply_gradients with no gradient at all
-            error = error_text(failure)
+            error = exception_sentence(failure)
         after = values(model)
         changed = sorted(name for name in before if not np.array_equal(before[name], after[name]))
         later = api_losses(model, images, boxes, classes) if error is None else (float("nan"),) * 2
@@ -638,8 +665,8 @@ def check_train_step(observation, reference) -> Verdict:
                               "fine-tune", details=details)
     total = localization + classification
     later = sum(observation["later"].values())
-    if not losses:
-        return Verdict.failed("train_step_fn returned no loss")
+    if not losses or not np.all(np.isfinite(losses)):
+        return Verdict.failed(f"train_step_fn returned the losses {losses}: expected finite numbers")
     if not np.isclose(losses[0], total, rtol=1e-3, atol=1e-5):
         return Verdict.failed(f"the first step returns the loss {losses[0]:.4f}; the localization loss plus the "
                               f"classification loss is {total:.4f}", details=details)
@@ -764,7 +791,7 @@ def _step(name: str, call, *args):
     except (ProbeFailure, NotImplementedError):
         raise
     except Exception as error:
-        raise common.fail(f"the fine-tuning run stops in {name}: {error_text(error, 200)}") from None
+        raise common.fail(f"the fine-tuning run stops in {name}: {exception_sentence(error, 200)}") from None
 
 
 def probe_pipeline(submission, params) -> dict:
@@ -781,10 +808,12 @@ def probe_pipeline(submission, params) -> dict:
         model = _step("build_detection_model", lambda: function("build_detection_model")(model_config))
         _step("restore_weights", lambda: function("restore_weights")(model))
         _step("run_dummy_pass", lambda: function("run_dummy_pass")(model))
-    settings = _step("set_hyperparameters", lambda: function("set_hyperparameters")())
-    batch_size = min(5, max(1, int(settings[0])))
-    optimizer = settings[3]
-    to_fine_tune = _step("select_variables", lambda: function("select_variables")(model))
+    batch, _, _, optimizer = hyperparameters_of(_step("set_hyperparameters", function("set_hyperparameters")))
+    try:
+        batch_size = min(5, max(1, int(batch)))
+    except (TypeError, ValueError):
+        raise common.fail(f"set_hyperparameters gives batch_size = {batch!r}; it must be a number") from None
+    to_fine_tune = variables_of(model, _step("select_variables", function("select_variables"), model))
     images, boxes, classes = training_batch(None, 5)
     set_globals(submission, detection_model=model, batch_size=batch_size)
     shuffle, losses = random.Random(seed), []
@@ -796,16 +825,28 @@ def probe_pipeline(submission, params) -> dict:
         keys = keys[:batch_size]
         loss = _step("train_step_fn", step, [images[k] for k in keys],
                      [boxes[k] for k in keys], [classes[k] for k in keys], model, optimizer, to_fine_tune)
-        losses.append(float(np.asarray(loss).ravel()[0]))
+        losses.append(loss_value(loss))
     seconds = time.perf_counter() - start
     detect = fresh(function("detect"))
     top_boxes, top_scores = [], []
     for frame in params["frames"]:
         detections = _step("detect", detect, tf().constant(frame[np.newaxis], tf().float32))
-        top_boxes.append(np.asarray(detections["detection_boxes"], np.float64).reshape(-1, 4)[0])
-        top_scores.append(float(np.asarray(detections["detection_scores"]).ravel()[0]))
+        box, score = top_detection(detections)
+        top_boxes.append(box)
+        top_scores.append(score)
     return {"boxes": np.stack(top_boxes), "scores": np.asarray(top_scores), "losses": np.asarray(losses),
             "batch_size": batch_size, "train_seconds": seconds}
+
+
+def top_detection(detections) -> tuple[np.ndarray, float]:
+    """The top box and score of one frame's detections, or a failure that says what detect gave."""
+    try:
+        boxes = np.asarray(detections["detection_boxes"], np.float64).reshape(-1, 4)
+        scores = np.asarray(detections["detection_scores"], np.float64).ravel()
+        return boxes[0], float(scores[0])
+    except (TypeError, KeyError, IndexError, ValueError):
+        raise common.fail(f"detect returned {type(detections).__name__} without a top detection_boxes and "
+                          "detection_scores; return the dictionary of detection_model.postprocess") from None
 
 
 def frames_figure(frames, truth: np.ndarray, predicted: np.ndarray, iou: np.ndarray, what: str) -> Figure:
@@ -843,23 +884,28 @@ def check_pipeline(observation, reference) -> Verdict:
         return Verdict.failed(f"the run gave {predicted.shape[0]} top boxes for {truth.shape[0]} hidden frames")
     iou = box_iou(predicted, truth)
     scores = np.asarray(observation["scores"], dtype=np.float64)
-    right, confident = box_share(iou), float(np.mean(scores > SCORE_THRESHOLD))
+    # a confident frame counts only where its box is right: a detect that says 1.0 everywhere earns nothing
+    right, confident = box_share(iou), float(np.mean((scores > SCORE_THRESHOLD) & (iou >= IOU_THRESHOLD)))
     losses = np.asarray(observation["losses"], dtype=np.float64)
+    if losses.size == 0:
+        return Verdict.failed("the run trained no batch")
     details = [f"{CRITERIA}; full points from {BOX_SHARE:.0%} of frames right and {SCORE_SHARE:.0%} with a top "
                f"score above {SCORE_THRESHOLD:g}",
                f"fine-tuned for {len(losses)} batches of {observation['batch_size']} in "
                f"{observation['train_seconds']:.1f} s: loss {losses[0]:.3f} first, {losses[-1]:.3f} last; "
                f"median IoU {np.median(iou):.2f}"]
-    message = (f"on {len(iou)} hidden frames, {right:.0%} of your top boxes are right and {confident:.0%} of the top "
-               f"scores are above {SCORE_THRESHOLD:g}")
+    message = (f"on {len(iou)} hidden frames, {right:.0%} of your top boxes are right and {confident:.0%} are right "
+               f"with a score above {SCORE_THRESHOLD:g} (this grader's criteria)")
     figures = [frames_figure(lambda indices: [frames[i] for i in indices], truth, predicted, iou, "hidden frames")]
     return Verdict(detection_score(right, confident), message, details=details, figures=figures)
 
 
 PIPELINE_HINTS = (
-    Hint("the boxes are not found: check the restore (Ex6), the variables (Ex9) and the training step (Ex10); "
-         "the loss of the last batches should be well under 1",
-         lambda o, r: float(np.asarray(o["losses"])[-10:].mean()) > 0.5),
+    Hint("the boxes are not found: check the restore (Ex6), the optimizer (Ex8), the variables (Ex9), the training "
+         "step (Ex10) and detect (Ex11); the loss of the last batches should be under 0.5",
+         lambda o, r: not float(np.asarray(o["losses"], np.float64)[-10:].mean()) <= 0.5,
+         seen=lambda o, r: f"a mean loss of {float(np.asarray(o['losses'], np.float64)[-10:].mean()):.3g} "
+         "over the last 10 batches"),
 )
 
 
@@ -908,7 +954,7 @@ def check_results_file(observation, reference) -> Verdict:
     iou = box_iou(predicted, truth)
     right = box_share(iou)
     message = (f"{right:.0%} of the {len(iou)} boxes in {observation['file']} are right (IoU >= {IOU_THRESHOLD:g} "
-               f"with the true box); full points from {BOX_SHARE:.0%}")
+               f"with the true box); this part counts no points: the public frames' boxes are public")
     details = [CRITERIA, f"median IoU {np.median(iou):.2f}"]
     swapped = box_share(box_iou(predicted[:, [1, 0, 3, 2]], truth))
     if right < BOX_SHARE and swapped > right + 0.25:
@@ -966,12 +1012,14 @@ ASSIGNMENT = Assignment(
                             "select_variables")),
         Exercise("detect", "Ex11 detect", 10, probe_detect, check_detect, DETECT_HINTS, functions=("detect",),
                  stand_ins=("configure_model", "build_detection_model", "restore_weights", "run_dummy_pass")),
-        Exercise("fine_tuned", "Your pipeline, fine-tuned, on hidden frames", 10, probe_pipeline, check_pipeline,
+        Exercise("fine_tuned", "Your pipeline, fine-tuned, on hidden frames", 15, probe_pipeline, check_pipeline,
                  PIPELINE_HINTS, subject="your fine-tuning run", uses_reference=False,
                  observation_shape=lambda: {"boxes": np.zeros((0, 4)), "scores": np.zeros(0), "losses": np.zeros(0),
                                             "batch_size": 0, "train_seconds": 0.0},
                  params_factory=pipeline_params),
-        Exercise("results_file", "results.data on the public frames", 5, probe_results_file, check_results_file,
+        # No points: the public frames and their true boxes can be rebuilt by anyone, so a results file
+        # proves nothing; it is the course's deliverable, checked for the learner's own information.
+        Exercise("results_file", "results.data on the public frames (feedback, no points)", 0, probe_results_file, check_results_file,
                  subject="your results file", uses_reference=False, needs_model_file=True,
                  observation_shape=lambda: {"boxes": np.zeros((0, 4)), "file": ""}),
     ),
