@@ -354,11 +354,13 @@ def probe_restore(submission, params) -> dict:
         groups = {group: [0, 0] for group, _ in GROUPS}
         if error is None:
             for name, value in values(model).items():
-                counts = groups.setdefault(group_of(name), [0, 0])
+                group = group_of(name)
+                counts = groups.setdefault(group, [0, 0])
                 counts[1] += 1
-                restored = np.array_equal(value, expected[name]) and not np.array_equal(value, untouched[name])
-                if group_of(name) == "the class head":  # never in the checkpoint in this shape: not the init?
+                if group == "the class head":  # the solution leaves it as built: any other value was restored
                     restored = not np.array_equal(value, untouched[name])
+                else:
+                    restored = np.array_equal(value, expected[name]) and not np.array_equal(value, untouched[name])
                 counts[0] += int(restored)
         codes = predicted_codes(model, seed) if error is None else np.zeros(0)
     return {"groups": groups, "error": error, "made": record["made"], "restores": record["restores"], "codes": codes}
