@@ -13,68 +13,19 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
+from graders.authoring import Assignment, Exercise, Hint, Verdict, exception_sentence
+from graders.data import hub_classifier, hub_detector
+from graders.suites import common, hub_labs
 
-from graders.authoring import Assignment, Exercise, Figure, Hint, Verdict, compare, exception_sentence, pictures
-from graders.data import detection, hub_classifier, hub_detector
-from graders.suites import common
-
-SPLIT = "pretrain_dev"  # the scenes the detector was not trained on
 COLOUR_SCENES = 2  # scenes per probe in colour; one more is written greyscale
-TOP = 10  # detections compared and recorded, the best first
-PIXEL_MEAN_BOUND = 1.0  # mean |difference| in grey levels: another JPEG decoder (Pillow's) passes
-PIXEL_MAX_BOUND = 24  # ... and no pixel further off than this
-OUTPUT_TOLERANCE = 1e-3  # boxes and scores of the same detector on the same image
-JPEG_QUALITY = 90
-REQUIRED_KEYS = ("detection_boxes", "detection_scores", "detection_class_entities")
 
 hub_classifier.refuse_downloads_on_import()  # a learner's own hub.load(URL) fails at once, even at top level
 
 
 def scenes(seed: int) -> list[list]:
-    """[dev-scene index, greyscale] of each case: scenes 0, 1 and 2 at seed 0 (the public
-    references), other scenes at any other seed (a batch's secret one)."""
-    indices = [0, 1, 2] if not seed else [int(i) for i in np.random.default_rng([seed, 21]).choice(500, 3, False)]
-    return [[index, position == COLOUR_SCENES] for position, index in enumerate(indices)]
-
-
-def scene_pixels(scene) -> np.ndarray:
-    """The scene as written to its JPEG (before compression): RGB, or grey in three equal channels."""
-    index, grey = scene
-    image = detection.pretraining_sample(index, SPLIT)[0]
-    if grey:
-        from PIL import Image
-
-        image = np.repeat(np.asarray(Image.fromarray(image).convert("L"))[..., None], 3, axis=-1)
-    return image
-
-
-def _write_scene(scene, folder: str) -> str:
-    from PIL import Image
-
-    index, grey = scene
-    pixels = scene_pixels(scene)
-    picture = Image.fromarray(pixels[..., 0] if grey else pixels)
-    path = os.path.join(folder, f"scene{index:06d}{'_grey' if grey else ''}.jpg")
-    picture.save(path, quality=JPEG_QUALITY)
-    return path
-
-
-def _half(pixels: np.ndarray) -> np.ndarray:
-    """uint8 levels at half resolution (2x2 means): small to store, exact enough to compare."""
-    height, width = (pixels.shape[0] // 2) * 2, (pixels.shape[1] // 2) * 2
-    values = pixels[:height, :width].astype(np.float64).reshape(height // 2, 2, width // 2, 2, -1).mean(axis=(1, 3))
-    return np.round(values).astype(np.uint8)
-
-
-NO_PIXELS = np.zeros((0,), np.uint8)
-
-
-def _array(value) -> np.ndarray | None:
-    try:
-        return np.asarray(value.numpy() if hasattr(value, "numpy") else value)
-    except (TypeError, ValueError):
-        return None
+    """[dev-scene index, greyscale, file type] of each case; other scenes at another seed."""
+    return [[index, position == COLOUR_SCENES, "jpg"]
+            for position, index in enumerate(hub_labs.seeded_scenes(seed, salt=21, count=COLOUR_SCENES + 1))]
 
 
 # --- in the worker: the detector ---------------------------------------------------------------
@@ -87,33 +38,7 @@ def _grader_detector():
 def _model_input(scene):
     import tensorflow as tf
 
-    return tf.image.convert_image_dtype(tf.constant(scene_pixels(scene)), tf.float32)[tf.newaxis]
-
-
-def _text(values) -> list[str]:
-    return [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in np.ravel(values)[:TOP]]
-
-
-def outputs_of(result) -> dict:
-    """What a detector's result holds, as plain data: its keys, whether each is numpy, and the top
-    detections' boxes, scores and entities (empty where the result lacks them)."""
-    keys = sorted(str(k) for k in result) if isinstance(result, dict) else []
-    numpy = bool(keys) and all(isinstance(result[k], np.ndarray) for k in result)
-    found = {"keys": keys, "numpy": numpy, "boxes": np.zeros((0, 4), np.float32), "scores": np.zeros((0,), np.float32),
-             "entities": [], "boxes_shape": [], "scores_shape": []}
-    if not isinstance(result, dict):
-        return found
-    boxes, scores = _array(result.get("detection_boxes")), _array(result.get("detection_scores"))
-    if boxes is not None and boxes.dtype.kind == "f" and boxes.size and boxes.shape[-1] == 4:
-        found["boxes_shape"] = list(boxes.shape)
-        found["boxes"] = boxes.reshape(-1, 4)[:TOP].astype(np.float32)
-    if scores is not None and scores.dtype.kind == "f" and scores.size:
-        found["scores_shape"] = list(scores.shape)
-        found["scores"] = scores.ravel()[:TOP].astype(np.float32)
-    entities = _array(result.get("detection_class_entities"))
-    if entities is not None and entities.size:
-        found["entities"] = _text(entities)
-    return found
+    return tf.image.convert_image_dtype(tf.constant(hub_labs.scene_pixels(*scene[:2])), tf.float32)[tf.newaxis]
 
 
 def probe_load_detector(submission, params) -> dict:
@@ -128,11 +53,11 @@ def probe_load_detector(submission, params) -> dict:
     scene = scenes(common.probe_seed(params))[0]
     observation = {"scene": scene, "returned": type(detector).__name__, "callable": callable(detector),
                    "signatures": sorted(getattr(getattr(detector, "signatures", None), "keys", list)())[:20],
-                   "error": "", **outputs_of(None),
+                   "error": "", **hub_labs.outputs_of(None),
                    "reads": sorted({os.path.relpath(read, os.path.realpath(handle)) for read in reads})[:20]}
     if callable(detector):
         try:
-            observation.update(outputs_of(detector(_model_input(scene))))
+            observation.update(hub_labs.outputs_of(detector(_model_input(scene))))
         except NotImplementedError:
             raise
         except Exception as error:  # noqa: BLE001 - what calling it does is the observation
@@ -145,43 +70,12 @@ def probe_load_img(submission, params) -> dict:
     import tempfile
 
     function = submission.function("load_img")
-    cases = []
     with tempfile.TemporaryDirectory(prefix="cvgrade-l1-") as folder:
-        for scene in scenes(common.probe_seed(params)):
-            value = _array(function(_write_scene(scene, folder)))
-            case = {"scene": scene, "shape": [], "dtype": "", "max": 0.0, "pixels": NO_PIXELS}
-            if value is None or value.dtype.kind not in "biuf":
-                case["dtype"] = "none" if value is None else str(value.dtype)
-                cases.append(case)
-                continue
-            case.update(shape=list(value.shape), dtype=str(value.dtype),
-                        max=float(np.nanmax(value)) if value.size else 0.0)
-            if value.ndim == 3 and value.shape[-1] == 3:
-                levels = value.astype(np.float64) * (255.0 if value.dtype.kind == "f" and case["max"] <= 1.0 else 1.0)
-                case["pixels"] = _half(np.clip(np.nan_to_num(levels), 0, 255))
-            cases.append(case)
-    return {"cases": cases}
+        return {"cases": [{"scene": scene, **hub_labs.observe_loaded(function(hub_labs.write_scene(scene, folder)))}
+                          for scene in scenes(common.probe_seed(params))]}
 
 
 # --- in the worker: running the detector ---------------------------------------------------------
-class RecordingDetector:
-    """The grader's detector, noting what each call was given before it answers."""
-
-    def __init__(self, detector):
-        self._detector = detector
-        self.given: list[dict] = []
-
-    def __call__(self, *args, **kwargs):
-        value = args[0] if args else next(iter(kwargs.values()), None)
-        array = _array(value)
-        given = {"dtype": "none", "shape": [], "min": 0.0, "max": 0.0}
-        if array is not None and array.dtype.kind in "biuf" and array.size:
-            given = {"dtype": str(array.dtype), "shape": list(array.shape), "min": float(array.min()),
-                     "max": float(array.max())}
-        self.given.append(given)
-        return self._detector(*args, **kwargs)
-
-
 def probe_run_detector(submission, params) -> dict:
     import tempfile
 
@@ -190,72 +84,35 @@ def probe_run_detector(submission, params) -> dict:
     cases = []
     with tempfile.TemporaryDirectory(prefix="cvgrade-l1-") as folder, common.reference_parts(submission, ["load_img"]):
         for scene in scenes(common.probe_seed(params))[:COLOUR_SCENES]:
-            recording = RecordingDetector(detector)
+            recording = hub_labs.RecordingCall(detector)
             case = {"scene": scene, "error": "", "returned": ""}
             try:
-                result = function(recording, _write_scene(scene, folder))
+                result = function(recording, hub_labs.write_scene(scene, folder))
                 case["returned"] = "dict" if isinstance(result, dict) else type(result).__name__
             except NotImplementedError:
                 raise
             except Exception as error:  # noqa: BLE001 - a detector refusing the input is the observation
                 result = None
                 case["error"] = exception_sentence(error)
-            case.update(outputs_of(result))
-            case["calls"] = len(recording.given)
-            case["given"] = recording.given[0] if recording.given else {"dtype": "none", "shape": [], "min": 0.0,
-                                                                        "max": 0.0}
+            case.update(hub_labs.outputs_of(result), calls=len(recording.given), given=recording.first())
             cases.append(case)
     return {"cases": cases}
 
 
 # --- on the trusted side ---------------------------------------------------------------------------
-def _scene_name(scene) -> str:
-    return f"scene {scene[0]}{' (greyscale JPEG)' if scene[1] else ''}"
-
-
-def same_detections(found: dict, expected: dict) -> tuple[bool, str]:
-    """The top boxes and scores agree with the grader's detector on the same picture."""
-    if found["boxes"].shape != expected["boxes"].shape or found["scores"].shape != expected["scores"].shape:
-        return False, (f"the top {TOP} detections have boxes of shape {compare.shape_text(found['boxes'].shape)} "
-                       f"and scores of shape {compare.shape_text(found['scores'].shape)}, expected "
-                       f"{compare.shape_text(expected['boxes'].shape)} and "
-                       f"{compare.shape_text(expected['scores'].shape)}")
-    for name in ("boxes", "scores"):
-        ok, reason = compare.check_array(found[name], expected[name], f"the top {TOP} {name}", OUTPUT_TOLERANCE)
-        if not ok:
-            return False, reason
-    if found["entities"] != expected["entities"]:
-        return False, f"the top entities are {found['entities'][:3]}, expected {expected['entities'][:3]}"
-    return True, ""
-
-
-def _boxes_figure(cases: list[dict], references: list[dict], caption: str) -> Figure:
-    """Each scene with the expected top 3 boxes (green) and the learner's (red)."""
-    cells, captions = [], []
-    for mine, theirs in zip(cases, references):
-        image = scene_pixels(theirs["scene"])
-
-        def drawn(boxes, colour):
-            return [(np.asarray(box)[[1, 0, 3, 2]], colour) for box in boxes[:3]]
-
-        cells.append(pictures.with_boxes(image, drawn(theirs["boxes"], pictures.TRUE_BOX)
-                                         + drawn(mine["boxes"], pictures.PREDICTED_BOX), width=2))
-        score = f"{mine['scores'][0]:.2f}" if mine["scores"].size else "none"
-        captions.append(f"{_scene_name(theirs['scene'])}: top score {score}")
-    return Figure(caption, png=pictures.grid_png([cells], scale=1, captions=[captions]))
-
-
 def check_load_detector(observation, reference) -> Verdict:
+    if observation["scene"] != reference["scene"]:
+        return Verdict.failed("the detector was observed on another scene than the grader's")
     if not observation["callable"]:
         return Verdict.failed(f"load_detector returned a {observation['returned']}, which cannot be called on "
                               "images")
     if observation["error"]:
         return Verdict.failed(f"calling what load_detector returned on an image failed: {observation['error']}")
-    figure = _boxes_figure([observation], [reference], "your detector's top 3 boxes (red) and the expected "
+    figure = hub_labs.boxes_figure([observation], [reference], "your detector's top 3 boxes (red) and the expected "
                                                        "ones (green)")
-    ok, reason = same_detections(observation, reference)
+    ok, reason = hub_labs.same_detections(observation, reference)
     if not ok:
-        return Verdict.failed(reason + f" on {_scene_name(reference['scene'])}", figures=[figure])
+        return Verdict.failed(reason + f" on {hub_labs.scene_name(*reference['scene'])}", figures=[figure])
     if "." not in observation["reads"]:
         return Verdict.failed("the detector does not come from the SavedModel at `handle`: load it with "
                               "hub.load(handle)")
@@ -279,51 +136,13 @@ LOAD_DETECTOR_HINTS = (
 )
 
 
-def _pixel_difference(mine: np.ndarray, theirs: np.ndarray) -> tuple[float, float]:
-    difference = np.abs(mine.astype(np.float64) - theirs.astype(np.float64))
-    return float(difference.mean()), float(difference.max())
-
-
-def _pixels_match(mine: np.ndarray, theirs: np.ndarray) -> bool:
-    if mine.shape != theirs.shape:
-        return False
-    mean, largest = _pixel_difference(mine, theirs)
-    return mean <= PIXEL_MEAN_BOUND and largest <= PIXEL_MAX_BOUND
-
-
-def _loaded_figure(observation, reference) -> Figure:
-    rows, captions = [], []
-    for mine, theirs in zip(observation["cases"], reference["cases"]):
-        yours = mine["pixels"] if mine["pixels"].shape == theirs["pixels"].shape else np.zeros_like(theirs["pixels"])
-        rows.append([yours, theirs["pixels"]])
-        captions.append([_scene_name(theirs["scene"]), f"{compare.shape_text(mine['shape'])} {mine['dtype']}"])
-    return Figure("the images your load_img returned and the expected ones (half size)",
-                  png=pictures.grid_png(rows, ["yours", "expected"], scale=1, captions=captions))
-
-
 def check_load_img(observation, reference) -> Verdict:
-    figure = _loaded_figure(observation, reference)
-    for mine, theirs in zip(observation["cases"], reference["cases"]):
-        where = _scene_name(theirs["scene"])
-        if mine["shape"] != theirs["shape"]:
-            return Verdict.failed(f"{where}: load_img returned shape {compare.shape_text(mine['shape'])}, expected "
-                                  f"{compare.shape_text(theirs['shape'])}", figures=[figure])
-        if mine["dtype"] != theirs["dtype"]:
-            return Verdict.failed(f"{where}: load_img returned {mine['dtype']} values, expected the decoded "
-                                  f"{theirs['dtype']} pixels", figures=[figure])
-        if not _pixels_match(mine["pixels"], theirs["pixels"]):
-            mean, largest = _pixel_difference(mine["pixels"], theirs["pixels"])
-            return Verdict.failed(f"{where}: the pixels differ from the JPEG's by {mean:.2f} grey levels on average "
-                                  f"(at most {largest:.0f}; allowed {PIXEL_MEAN_BOUND:g} and {PIXEL_MAX_BOUND})",
-                                  figures=[figure])
+    problem = hub_labs.loaded_problem(observation, reference, "load_img")
+    if problem:
+        return problem
     return Verdict.passed(f"{len(reference['cases'])} JPEG files decoded to RGB uint8 pixels, the greyscale one "
-                          "with three channels too", figures=[figure])
-
-
-def _bgr(o, r) -> bool:
-    return all(mine["pixels"].shape == theirs["pixels"].shape
-               and _pixels_match(mine["pixels"][..., ::-1], theirs["pixels"])
-               for mine, theirs in zip(o["cases"], r["cases"]) if not theirs["scene"][1])
+                          "with three channels too",
+                          figures=[hub_labs.loaded_figure(observation, reference, "load_img")])
 
 
 LOAD_IMG_HINTS = (
@@ -331,20 +150,20 @@ LOAD_IMG_HINTS = (
          lambda o, r: any(mine["shape"][-1:] == [1] for mine in o["cases"]),
          seen=lambda o, r: "a shape ending in 1 for the greyscale file"),
     Hint("return the decoded uint8 pixels: run_detector converts them to float32 itself",
-         lambda o, r: o["cases"][0]["dtype"].startswith("float"), seen=lambda o, r: o["cases"][0]["dtype"]),
+         lambda o, r: hub_labs.float_dtype(o) is not None, seen=lambda o, r: hub_labs.float_dtype(o)),
     Hint("keep the channel order RGB, as TensorFlow decodes it (no BGR from cv2.imread)",
-         lambda o, r: _bgr(o, r)),
+         hub_labs.looks_bgr),
     Hint("return one image (height, width, 3), without a batch axis: run_detector adds it",
          lambda o, r: len(o["cases"][0]["shape"]) == 4),
 )
 
 
 def check_run_detector(observation, reference) -> Verdict:
-    figure = _boxes_figure(observation["cases"], reference["cases"],
+    figure = hub_labs.boxes_figure(observation["cases"], reference["cases"],
                            "your run_detector's top 3 boxes (red) and the expected ones (green)")
     numpy = True
     for mine, theirs in zip(observation["cases"], reference["cases"]):
-        where = _scene_name(theirs["scene"])
+        where = hub_labs.scene_name(*theirs["scene"])
         if mine["error"]:
             return Verdict.failed(f"{where}: run_detector failed: {mine['error']}")
         if mine["calls"] != 1:
@@ -356,7 +175,7 @@ def check_run_detector(observation, reference) -> Verdict:
         if missing:
             return Verdict.failed(f"{where}: the result lacks {', '.join(missing)}: keep every output of the "
                                   "detector", figures=[figure])
-        ok, reason = same_detections(mine, theirs)
+        ok, reason = hub_labs.same_detections(mine, theirs)
         if not ok:
             return Verdict.failed(f"{where}: {reason}", figures=[figure])
         numpy = numpy and mine["numpy"]
