@@ -1,4 +1,5 @@
-"""Local stand-ins for the TF Hub detectors of labs C3W2-L1/L2 (OpenImages) and C3W2-L3 (TF2 zoo).
+"""Local stand-ins for the TF Hub detectors of labs C3W2-L1/L2 (OpenImages), C3W2-L3 (TF2 zoo)
+and C3W3-L3 (Mask R-CNN).
 
 The week 2 labs load detectors from TF Hub (`openimages_v4/ssd/mobilenet_v2`, a Faster R-CNN,
 the TF2 zoo's CenterNet and SSD models), which cannot be reached here. So the grader exports
@@ -15,6 +16,8 @@ interfaces, which the learner's code loads with the real `tensorflow_hub.load(ha
   (1, H, W, 3) and returns *batched* outputs: `detection_boxes` [1, 100, 4],
   `detection_scores` [1, 100], `detection_classes` [1, 100] float32 with 1-based class ids,
   `num_detections` [1] float32.
+* `mask_rcnn` (C3W3-L3): the zoo's interface on one image at a time, plus box-local instance
+  masks `detection_masks` [1, 100, 33, 33] in [0, 1] (see `colour_masks`).
 
 Both are the same detector, so the two labs see the same boxes on the same picture. The
 models know six classes, not OpenImages' 600 or COCO's 90: probes judge the learner's code
@@ -35,7 +38,7 @@ ENTITIES = (("Cat", "/m/01yrx"), ("Coffee cup", "/m/02p5f1q"), ("Rocket", "/m/09
 assert len(ENTITIES) == len(detection.CLASS_NAMES)
 # the TF2 zoo's category index (1-based ids), as the L3 colab builds it from a label map
 CATEGORY_INDEX = {index + 1: {"id": index + 1, "name": name} for index, name in enumerate(detection.CLASS_NAMES)}
-KINDS = ("openimages", "tf2_zoo")
+KINDS = ("openimages", "tf2_zoo", "mask_rcnn")
 
 
 def _restored_detector():
@@ -88,11 +91,40 @@ def _module(kind: str):
                     "detection_classes": tf.cast(found["detection_classes"], tf.float32) + 1.0,
                     "num_detections": tf.cast(found["num_detections"], tf.float32)}
 
-    return OpenImagesDetector() if kind == "openimages" else ZooDetector()
+    class MaskRCNNDetector(ZooDetector):
+        """The zoo's interface plus box-local instance masks, as the hub's Mask R-CNN: one image
+        at a time, `detection_masks` [1, 100, 33, 33]. The masks come from the pixels in each
+        box (no mask head was trained): how far each pixel's colour is from the box's border."""
+
+        @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.uint8)])
+        def __call__(self, images):
+            found = ZooDetector.__call__.python_function(self, images)
+            found["detection_masks"] = colour_masks(tf.cast(images, tf.float32), found["detection_boxes"][0])[tf.newaxis]
+            return found
+
+    return {"openimages": OpenImagesDetector, "tf2_zoo": ZooDetector, "mask_rcnn": MaskRCNNDetector}[kind]()
+
+
+MASK_SIZE = 33
+MASK_CONTRAST = 0.12  # a pixel this far (in [0, 1] colour distance) from the border's colour is half in
+MASK_SHARPNESS = 25.0
+
+
+def colour_masks(image, boxes):
+    """[N, 33, 33] soft masks of the N boxes on image [1, H, W, 3] (0..255): a sigmoid of the
+    distance of each pixel's colour from the mean colour of the box's outer ring."""
+    import tensorflow as tf
+
+    count = tf.shape(boxes)[0]
+    crops = tf.image.crop_and_resize(image / 255.0, boxes, tf.zeros([count], tf.int32), [MASK_SIZE, MASK_SIZE])
+    ring = tf.concat([crops[:, 0], crops[:, -1], crops[:, :, 0], crops[:, :, -1]], axis=1)  # [N, 4 * 33, 3]
+    border = tf.reduce_mean(ring, axis=1)[:, tf.newaxis, tf.newaxis]
+    distance = tf.norm(crops - border, axis=-1) / tf.sqrt(3.0)
+    return tf.sigmoid((distance - MASK_CONTRAST) * MASK_SHARPNESS)
 
 
 def save(directory: str, kind: str) -> str:
-    """Write the `kind` detector ("openimages" or "tf2_zoo") as a SavedModel; return the handle."""
+    """Write the `kind` detector (one of KINDS) as a SavedModel; return the handle."""
     import tensorflow as tf
 
     if kind not in KINDS:
@@ -108,5 +140,6 @@ def local_handle(kind: str) -> str:
     """The folder of the local `kind` detector, written once per process (a worker)."""
     import tempfile
 
-    name = {"openimages": "openimages_v4_ssd_mobilenet_v2", "tf2_zoo": "tf2_zoo_ssd_detector"}[kind]
+    name = {"openimages": "openimages_v4_ssd_mobilenet_v2", "tf2_zoo": "tf2_zoo_ssd_detector",
+            "mask_rcnn": "mask_rcnn_inception_resnet_v2"}[kind]
     return save(os.path.join(tempfile.mkdtemp(prefix="cvgrade-hub-"), name), kind)

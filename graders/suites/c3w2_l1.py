@@ -81,22 +81,11 @@ def probe_run_detector(submission, params) -> dict:
 
     function = submission.function("run_detector")
     detector = _grader_detector()
-    cases = []
     with tempfile.TemporaryDirectory(prefix="cvgrade-l1-") as folder, common.reference_parts(submission, ["load_img"]):
-        for scene in scenes(common.probe_seed(params))[:COLOUR_SCENES]:
-            recording = hub_labs.RecordingCall(detector)
-            case = {"scene": scene, "error": "", "returned": ""}
-            try:
-                result = function(recording, hub_labs.write_scene(scene, folder))
-                case["returned"] = "dict" if isinstance(result, dict) else type(result).__name__
-            except NotImplementedError:
-                raise
-            except Exception as error:  # noqa: BLE001 - a detector refusing the input is the observation
-                result = None
-                case["error"] = exception_sentence(error)
-            case.update(hub_labs.outputs_of(result), calls=len(recording.given), given=recording.first())
-            cases.append(case)
-    return {"cases": cases}
+        return {"cases": [hub_labs.observe_call(scene, detector,
+                                                lambda model, scene=scene: function(model, hub_labs.write_scene(scene,
+                                                                                                              folder)))
+                          for scene in scenes(common.probe_seed(params))[:COLOUR_SCENES]]}
 
 
 # --- on the trusted side ---------------------------------------------------------------------------
@@ -159,45 +148,20 @@ LOAD_IMG_HINTS = (
 
 
 def check_run_detector(observation, reference) -> Verdict:
-    figure = hub_labs.boxes_figure(observation["cases"], reference["cases"],
-                           "your run_detector's top 3 boxes (red) and the expected ones (green)")
-    numpy = True
-    for mine, theirs in zip(observation["cases"], reference["cases"]):
-        where = hub_labs.scene_name(*theirs["scene"])
-        if mine["error"]:
-            return Verdict.failed(f"{where}: run_detector failed: {mine['error']}")
-        if mine["calls"] != 1:
-            return Verdict.failed(f"{where}: run_detector called the detector {mine['calls']} times, expected once")
-        if mine["returned"] != "dict":
-            return Verdict.failed(f"{where}: run_detector returned {mine['returned']}; return the detector's "
-                                  "outputs as a dictionary")
-        missing = _missing(mine, theirs)
-        if missing:
-            return Verdict.failed(f"{where}: the result lacks {', '.join(missing)}: keep every output of the "
-                                  "detector", figures=[figure])
-        ok, reason = hub_labs.same_detections(mine, theirs)
-        if not ok:
-            return Verdict.failed(f"{where}: {reason}", figures=[figure])
-        numpy = numpy and mine["numpy"]
-    if not numpy:
-        return Verdict(common.FORM_SHARE, "the detections are right but not numpy arrays: turn each output into "
-                       "one, {key: value.numpy() for key, value in result.items()}", figures=[figure])
-    return Verdict.passed(f"on {len(reference['cases'])} photographs the detector got one float32 image in [0, 1] "
-                          "with a batch axis, and every output came back as a numpy array", figures=[figure])
-
-
-def _given(o, what: str):
-    return [case["given"][what] for case in o["cases"] if case["calls"]]
+    return hub_labs.check_detector_call(
+        observation, reference, "run_detector",
+        f"on {len(reference['cases'])} photographs the detector got one float32 image in [0, 1] with a batch axis, "
+        "and every output came back as a numpy array")
 
 
 RUN_HINTS = (
     Hint("convert the image to float32 in [0, 1] with tf.image.convert_image_dtype(img, tf.float32): the detector "
-         "takes no uint8", lambda o, r: "uint8" in _given(o, "dtype"), seen=lambda o, r: "uint8 pixels"),
+         "takes no uint8", lambda o, r: "uint8" in hub_labs.given_values(o, "dtype"), seen=lambda o, r: "uint8 pixels"),
     Hint("scale the pixels to [0, 1]: tf.cast keeps 0..255, tf.image.convert_image_dtype divides by 255",
-         lambda o, r: any(value > 1.5 for value in _given(o, "max")),
-         seen=lambda o, r: f"values up to {max(_given(o, 'max')):.0f}"),
+         lambda o, r: any(value > 1.5 for value in hub_labs.given_values(o, "max")),
+         seen=lambda o, r: f"values up to {max(hub_labs.given_values(o, 'max')):.0f}"),
     Hint("add a batch axis of one, [tf.newaxis, ...]: the detector takes (1, height, width, 3)",
-         lambda o, r: any(len(shape) == 3 for shape in _given(o, "shape"))),
+         lambda o, r: any(len(shape) == 3 for shape in hub_labs.given_values(o, "shape"))),
     Hint("return the result: the lab's run_detector only prints it",
          lambda o, r: any(case["returned"] == "NoneType" for case in o["cases"])),
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graders.authoring import Assignment, Exercise, Figure, Hint, Verdict, compare, exception_sentence, pictures
+from graders.authoring import Assignment, Exercise, Figure, Hint, Verdict, compare, pictures
 from graders.data import hub_classifier, hub_detector
 from graders.suites import common, hub_labs
 
@@ -56,21 +56,9 @@ def _zoo_model():
 def probe_detect(submission, params) -> dict:
     function = submission.function("detect")
     model = _zoo_model()
-    cases = []
-    for scene in scenes(common.probe_seed(params), salt=32):
-        recording = hub_labs.RecordingCall(model)
-        case = {"scene": scene, "error": "", "returned": ""}
-        try:
-            result = function(recording, batch_of(scene))
-            case["returned"] = "dict" if isinstance(result, dict) else type(result).__name__
-        except NotImplementedError:
-            raise
-        except Exception as error:  # noqa: BLE001 - a model refusing the input is the observation
-            result = None
-            case["error"] = exception_sentence(error)
-        case.update(hub_labs.outputs_of(result), calls=len(recording.given), given=recording.first())
-        cases.append(case)
-    return {"cases": cases}
+    return {"cases": [hub_labs.observe_call(scene, model, lambda recording, scene=scene: function(recording,
+                                                                                                  batch_of(scene)))
+                      for scene in scenes(common.probe_seed(params), salt=32)]}
 
 
 # --- in the worker: the drawing --------------------------------------------------------------------
@@ -170,39 +158,10 @@ LOADER_HINTS = (
 
 
 def check_detect(observation, reference) -> Verdict:
-    figure = hub_labs.boxes_figure(observation["cases"], reference["cases"],
-                                   "your detect's top 3 boxes (red) and the expected ones (green)")
-    numpy = True
-    for mine, theirs in zip(observation["cases"], reference["cases"]):
-        where = hub_labs.scene_name(*theirs["scene"])
-        if mine["error"]:
-            return Verdict.failed(f"{where}: detect failed: {mine['error']}")
-        if mine["calls"] != 1:
-            return Verdict.failed(f"{where}: detect called the model {mine['calls']} times, expected once")
-        if mine["returned"] != "dict":
-            return Verdict.failed(f"{where}: detect returned {mine['returned']}; return the model's outputs as a "
-                                  "dictionary")
-        missing = [key for key in theirs["keys"] if key not in mine["keys"]]
-        if missing:
-            return Verdict.failed(f"{where}: the result lacks {', '.join(missing)}: keep every output of the model",
-                                  figures=[figure])
-        for name in ("boxes_shape", "scores_shape"):
-            if mine[name] != theirs[name]:
-                return Verdict.failed(f"{where}: {name.split('_')[0]} of shape {compare.shape_text(mine[name])}, "
-                                      f"expected {compare.shape_text(theirs[name])}", figures=[figure])
-        ok, reason = hub_labs.same_detections(mine, theirs)
-        if not ok:
-            return Verdict.failed(f"{where}: {reason}", figures=[figure])
-        numpy = numpy and mine["numpy"]
-    if not numpy:
-        return Verdict(common.FORM_SHARE, "the detections are right but not numpy arrays: turn each output into "
-                       "one, {key: value.numpy() for key, value in results.items()}", figures=[figure])
-    return Verdict.passed(f"on {len(reference['cases'])} images the model got the uint8 batch as it is, and every "
-                          "output came back batched, as a numpy array", figures=[figure])
-
-
-def _given(o, what: str) -> list:
-    return [case["given"][what] for case in o["cases"] if case["calls"]]
+    return hub_labs.check_detector_call(
+        observation, reference, "detect",
+        f"on {len(reference['cases'])} images the model got the uint8 batch as it is, and every output came back "
+        "batched, as a numpy array", shape_keys=("boxes_shape", "scores_shape"))
 
 
 def _classes_shifted(o, r, shift: float) -> bool:
@@ -213,10 +172,10 @@ def _classes_shifted(o, r, shift: float) -> bool:
 
 DETECT_HINTS = (
     Hint("call the model on the uint8 batch itself: the zoo's detectors take uint8 pixels, not floats",
-         lambda o, r: any(dtype.startswith("float") for dtype in _given(o, "dtype")),
-         seen=lambda o, r: next(dtype for dtype in _given(o, "dtype") if dtype.startswith("float"))),
+         lambda o, r: any(dtype.startswith("float") for dtype in hub_labs.given_values(o, "dtype")),
+         seen=lambda o, r: next(dtype for dtype in hub_labs.given_values(o, "dtype") if dtype.startswith("float"))),
     Hint("keep the batch axis: call the model on image_np, (1, height, width, 3), as it comes",
-         lambda o, r: any(len(shape) == 3 for shape in _given(o, "shape"))),
+         lambda o, r: any(len(shape) == 3 for shape in hub_labs.given_values(o, "shape"))),
     Hint("keep the outputs batched, as the model returns them: the colab takes [0] only when it draws",
          lambda o, r: any(case["boxes_shape"][:1] == [100] for case in o["cases"])),
     Hint("keep the classes as the model gives them: the zoo's class ids are 1-based already, as the label map's",

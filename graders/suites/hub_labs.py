@@ -12,8 +12,9 @@ import os
 
 import numpy as np
 
-from graders.authoring import Figure, Verdict, compare, pictures
+from graders.authoring import Figure, Verdict, compare, exception_sentence, pictures
 from graders.data import detection
+from graders.suites import common
 
 SPLIT = "pretrain_dev"
 TOP = 10  # detections compared and recorded, the best first
@@ -211,6 +212,69 @@ class RecordingCall:
 
     def first(self) -> dict:
         return self.given[0] if self.given else dict(self.NOTHING)
+
+
+def observe_call(scene, model, call, extra=None) -> dict:
+    """One case of a learner's function that calls a detector: `call(recording)` runs it with the
+    grader's `model` wrapped to record what it is given. What the function returned (or the
+    exception it raised: a model refusing its input is something to explain) becomes plain data,
+    with `extra(result)`'s observations where given."""
+    recording = RecordingCall(model)
+    case = {"scene": scene, "error": "", "returned": ""}
+    try:
+        result = call(recording)
+        case["returned"] = "dict" if isinstance(result, dict) else type(result).__name__
+    except NotImplementedError:
+        raise
+    except Exception as error:  # noqa: BLE001 - see above
+        result = None
+        case["error"] = exception_sentence(error)
+    case.update(outputs_of(result), calls=len(recording.given), given=recording.first())
+    if extra is not None:
+        case.update(extra(result if isinstance(result, dict) else {}))
+    return case
+
+
+def given_values(o, what: str) -> list:
+    """What the model was given in every case that called it (dtype, shape, min or max)."""
+    return [case["given"][what] for case in o["cases"] if case["calls"]]
+
+
+def check_detector_call(observation, reference, function: str, passed: str, shape_keys=(), extra=None) -> Verdict:
+    """The verdict on a function that calls the detector once and returns its outputs as numpy
+    arrays: it ran, called the model once, returned every output (in the expected shapes), the
+    same detections, and `extra(mine, theirs)` (a problem or None) holds nothing against it."""
+    figure = boxes_figure(observation["cases"], reference["cases"],
+                          f"your {function}'s top 3 boxes (red) and the expected ones (green)")
+    numpy = True
+    for mine, theirs in zip(observation["cases"], reference["cases"]):
+        where = scene_name(*theirs["scene"])
+        if mine["scene"] != theirs["scene"]:
+            return Verdict.failed(f"{where}: the observation is of another scene")
+        if mine["error"]:
+            return Verdict.failed(f"{where}: {function} failed: {mine['error']}")
+        if mine["calls"] != 1:
+            return Verdict.failed(f"{where}: {function} called the model {mine['calls']} times, expected once")
+        if mine["returned"] != "dict":
+            return Verdict.failed(f"{where}: {function} returned {mine['returned']}; return the model's outputs as "
+                                  "a dictionary")
+        missing = [key for key in theirs["keys"] if key not in mine["keys"]]
+        if missing:
+            return Verdict.failed(f"{where}: the result lacks {', '.join(missing)}: keep every output of the model",
+                                  figures=[figure])
+        for key in shape_keys:
+            if mine[key] != theirs[key]:
+                return Verdict.failed(f"{where}: {key.split('_')[0]} of shape {compare.shape_text(mine[key])}, "
+                                      f"expected {compare.shape_text(theirs[key])}", figures=[figure])
+        ok, reason = same_detections(mine, theirs)
+        problem = reason if not ok else (extra(mine, theirs) if extra else None)
+        if problem:
+            return Verdict.failed(f"{where}: {problem}", figures=[figure])
+        numpy = numpy and mine["numpy"]
+    if not numpy:
+        return Verdict(common.FORM_SHARE, "the detections are right but not numpy arrays: turn each output into one, "
+                       "{key: value.numpy() for key, value in results.items()}", figures=[figure])
+    return Verdict.passed(passed, figures=[figure])
 
 
 def boxes_figure(cases: list[dict], references: list[dict], caption: str) -> Figure:
