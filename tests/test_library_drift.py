@@ -52,6 +52,12 @@ CHILD = textwrap.dedent('''
     exec(compile("answer = [hasattr(Image, 'ANTIALIAS'), hasattr(Image, 'LINEAR')] + [hasattr(f, 'getsize') for f in fonts]"
                  " + [hasattr(draw, 'textsize'), hasattr(ImageFont.FreeTypeFont, 'getsize')]", pillow_library, "exec"), space)
     out["pillow_library"] = space["answer"]
+    # The solution code a probe stands in (compiled as "<reference>") gets the same answers, noteless.
+    before = len(notes)
+    reference = {"fonts": fonts, "Image": Image}
+    exec(compile("answer = [list(fonts[0].getsize('cat')), Image.ANTIALIAS == Image.LANCZOS]", "<reference>", "exec"),
+         reference)
+    out["pillow_reference"] = reference["answer"] + [len(notes) - before]
     try:
         Image.NO_SUCH_FILTER
     except AttributeError:
@@ -91,6 +97,7 @@ def test_drift_and_addons_shims():
     assert out["pillow"] == [True, True, [30, 20], [True, True], ["FreeTypeFont", "ImageFont"], True]
     assert out["pillow_library"] == [False] * 6  # libraries see Pillow 10+ unchanged
     assert out["pillow_unknown"] == "AttributeError"
+    assert out["pillow_reference"][1:] == [True, 0] and len(out["pillow_reference"][0]) == 2
     assert ("`Image.ANTIALIAS` was removed in Pillow 10; accepted, but use `Image.LANCZOS` (or "
             "`Image.Resampling.LANCZOS`)") in out["notes"]
     assert ("`font.getsize(text)` was removed in Pillow 10; accepted, but use `font.getbbox(text)` (its right and "
