@@ -302,3 +302,66 @@ def test_draw_boxes_observations_do_not_depend_on_the_hash_seed():
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     assert runs[0]["colours"] != runs[1]["colours"]  # the seeds do change the colours, not the observation
     assert runs[0]["masks"] == runs[1]["masks"] and runs[0]["by_class"] == runs[1]["by_class"] == [True, True]
+
+
+# The lab's code as a script, in the course's manner (not its text): its imports, the detector
+# loaded from TF Hub at top level (refused at once: the grader works offline), a resize helper
+# with Image.ANTIALIAS, a truetype font tried first with a message printed when it is missing,
+# font.getsize, and the course's label loop, which steps up by the height less the margins.
+COURSE_STYLE = textwrap.dedent('''
+    import numpy as np
+    import tensorflow as tf
+    import tensorflow_hub as hub
+    from PIL import Image, ImageColor, ImageDraw, ImageFont, ImageOps
+
+    HANDLE = "https://tfhub.dev/google/openimages_v4/ssd/mobilenet_v2/1"
+    detector = hub.load(HANDLE).signatures["default"]
+
+
+    def fit_picture(path, width=256, height=256):
+        return ImageOps.fit(Image.open(path), (width, height), Image.ANTIALIAS).convert("RGB")
+
+
+    def draw_bounding_box_on_image(image, ymin, xmin, ymax, xmax, color, font, thickness=4, display_str_list=()):
+        pen = ImageDraw.Draw(image)
+        w, h = image.size
+        x0, x1, y0, y1 = xmin * w, xmax * w, ymin * h, ymax * h
+        pen.line([(x0, y0), (x0, y1), (x1, y1), (x1, y0), (x0, y0)], width=thickness, fill=color)
+        heights = [font.getsize(s)[1] for s in display_str_list]
+        needed = 1.1 * sum(heights)
+        baseline = y0 if y0 > needed else y0 + needed
+        for s in reversed(display_str_list):
+            sw, sh = font.getsize(s)
+            pad = np.ceil(0.05 * sh)
+            pen.rectangle([(x0, baseline - sh - 2 * pad), (x0 + sw, baseline)], fill=color)
+            pen.text((x0 + pad, baseline - sh - pad), s, fill="black", font=font)
+            baseline -= sh - 2 * pad
+
+
+    def draw_boxes(image, boxes, class_names, scores, max_boxes=10, min_score=0.1):
+        palette = list(ImageColor.colormap.values())
+        try:
+            font = ImageFont.truetype("LiberationSansNarrow-Regular.ttf", 25)
+        except IOError:
+            print("no truetype font here: the default one")
+            font = ImageFont.load_default()
+        for k in range(min(boxes.shape[0], max_boxes)):
+            if scores[k] < min_score:
+                continue
+            top, left, low, right = tuple(boxes[k])
+            text = "%s: %d%%" % (class_names[k].decode("ascii"), int(100 * scores[k]))
+            picture = Image.fromarray(np.uint8(image)).convert("RGB")
+            draw_bounding_box_on_image(picture, top, left, low, right, palette[hash(class_names[k]) % len(palette)],
+                                       font, display_str_list=[text])
+            np.copyto(image, np.array(picture))
+        return image
+''')
+
+
+def test_code_in_the_courses_manner_gets_full_marks_and_the_hub_download_is_refused(tmp_path):
+    result = grade(write_submission(tmp_path, COURSE_STYLE, MODULE), LAB)
+    assert result.points == assignment(LAB).max_points, feedback(result)
+    assert any("cannot be downloaded: the grader works offline" in p for p in result.load_problems), \
+        result.load_problems
+    notes = {graded.exercise: graded.notes for graded in result.exercises}
+    assert GETSIZE_NOTE in notes["draw_bounding_box_on_image"], notes
