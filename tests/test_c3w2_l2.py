@@ -68,6 +68,9 @@ MUTANTS = [
     _mutant("draw_bounding_box_on_image", ("    for label in display_str_list[::-1]:",
                                            "    for label in display_str_list[:0]:"),
             "write each string of display_str_list", id="no-label"),
+    _mutant("draw_bounding_box_on_image", ("    draw = ImageDraw.Draw(image)\n", "    draw = ImageDraw.Draw(image)\n"
+                                           "    font = ImageFont.load_default(size=22)\n"),
+            "write the labels with the `font` passed in", id="own-font"),
     _mutant("draw_bounding_box_on_image", ("    draw = ImageDraw.Draw(image)\n", "    draw = ImageDraw.Draw(image.copy())\n"),
             "draw on `image` itself", id="drawn-on-a-copy"),
     # --- draw_boxes ------------------------------------------------------------------------------

@@ -199,7 +199,8 @@ def probe_boxes(submission, params) -> dict:
             drawn = np.asarray(value) if returned in ("image", "array") else image
             if drawn.dtype != np.uint8:
                 drawn = np.clip(np.nan_to_num(drawn.astype(np.float64)), 0, 255).astype(np.uint8)
-            cases.append({"case": case, "returned": returned, "dtype": str(np.asarray(value).dtype),
+            dtype = str(value.dtype) if isinstance(value, np.ndarray) else type(value).__name__
+            cases.append({"case": case, "returned": returned, "dtype": dtype,
                           "input_changed": bool(np.any(image != before)), "mask": changed(before, drawn),
                           "texts": texts[:40], "colours_by_class": _colours_follow_classes(drawn, before, case)})
     return {"cases": cases}
@@ -475,6 +476,27 @@ def _as_pixels(box, size) -> tuple[float, float, float, float]:
     return ymin, xmin, ymax, xmax
 
 
+def label_area(mask: np.ndarray, size, box, thickness: int) -> int:
+    """How many changed pixels lie off the box's outline (a pixel's margin around it): the
+    labels', on a drawing that is right otherwise."""
+    outline = dilated(outline_mask(size, pixel_box(box, size), thickness), 1)
+    return int((mask.astype(bool) & ~outline).sum()) if mask.shape == outline.shape else 0
+
+
+def _other_font(o, r) -> bool:
+    """Every label sits where it belongs but covers a clearly other area than the solution's,
+    drawn with the `font` passed in."""
+    ratios = []
+    for (case, mine, theirs), got, expected in zip(_structures(o, r), o["cases"], r["cases"]):
+        if not case["labels"]:
+            continue
+        if mine is None or mine.label != theirs.label:
+            return False
+        args = (case["size"], case["box"], _thickness(case))
+        ratios.append(label_area(got["mask"], *args) / max(1, label_area(expected["mask"], *args)))
+    return bool(ratios) and all(ratio < 0.7 or ratio > 1.4 for ratio in ratios)
+
+
 def _labels(o, r) -> list[tuple[str, str]]:
     """(the learner's label place, the solution's), case by case."""
     return [(mine.label if mine else "none", theirs.label) for _, mine, theirs in _structures(o, r)]
@@ -506,6 +528,7 @@ BOX_HINTS = (
          lambda o, r: any(b == "above" and a == "below" for a, b in _labels(o, r))),
     Hint("write each string of display_str_list: a rectangle filled with `color`, the text on it in black",
          lambda o, r: all(a == "none" for a, b in _labels(o, r) if b != "none")),
+    Hint("write the labels with the `font` passed in (yours are of another size)", _other_font),
     Hint("draw the outline and the label's rectangle in `color`, the colour passed in",
          lambda o, r: max(case["colour_share"] for case in o["cases"]) < COLOUR_SHARE),
 )
