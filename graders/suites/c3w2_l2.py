@@ -357,10 +357,11 @@ def _case_name(case) -> str:
 
 
 def mask_rgb(mask: np.ndarray, boxes=()) -> np.ndarray:
-    """A mask as a picture, changed pixels dark on white, with outlines (normalised
-    (ymin, xmin, ymax, xmax), colour) drawn over it thinly."""
-    picture = np.where(mask.astype(bool)[..., None], np.uint8(40), np.uint8(255)).repeat(3, axis=-1)
-    return pictures.with_boxes(picture, [((b[1], b[0], b[3], b[2]), colour) for b, colour in boxes], width=1)
+    """A mask as a picture, changed pixels dark on white, over thin outlines of `boxes`
+    (normalised (ymin, xmin, ymax, xmax), colour): an outline shows where nothing was drawn."""
+    blank = np.full(mask.shape + (3,), 255, np.uint8)
+    picture = pictures.with_boxes(blank, [((b[1], b[0], b[3], b[2]), colour) for b, colour in boxes], width=1)
+    return np.where(mask.astype(bool)[..., None], np.uint8(40), picture)
 
 
 def _figure(observation, reference, caption: str, boxes_of) -> Figure:
@@ -380,7 +381,7 @@ def _figure(observation, reference, caption: str, boxes_of) -> Figure:
 
 def _box_figure(observation, reference) -> Figure:
     return _figure(observation, reference, "where your drawing changed the canvas (dark) and where the solution's "
-                   "did, with the box's place in green", lambda theirs: [theirs["case"]["box"]])
+                   "did, over the box's place in green", lambda theirs: [theirs["case"]["box"]])
 
 
 def _structures(observation, reference) -> list[tuple[dict, Drawing, Drawing]]:
@@ -561,7 +562,7 @@ def _limits(case) -> tuple[int, float]:
 
 def _boxes_figure(observation, reference) -> Figure:
     return _figure(observation, reference, "where your draw_boxes changed the canvas (dark) and where the solution's "
-                   "did, with every box given in green (drawn or not)", lambda theirs: list(theirs["case"]["boxes"]))
+                   "did, over every box given in green (drawn or not)", lambda theirs: list(theirs["case"]["boxes"]))
 
 
 def _case_text(case) -> str:
