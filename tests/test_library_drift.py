@@ -46,6 +46,7 @@ CHILD = textwrap.dedent('''
                      picture.resize((30, 20), Image.ANTIALIAS).size,
                      [list(font.getsize("cat: 87%")) == list(font.getbbox("cat: 87%")[2:]) for font in fonts],
                      [type(font).__name__ for font in fonts],
+                     list(ImageFont.FreeTypeFont.getsize(fonts[0], "cat")) == list(fonts[0].getbbox("cat")[2:]),
                      list(draw.textsize("cat", font=fonts[0])) == list(draw.textbbox((0, 0), "cat", font=fonts[0])[2:])]
     pillow_library = os.path.join(os.path.dirname(Image.__file__), "_shim_probe.py")
     space = {"Image": Image, "fonts": fonts, "draw": draw, "ImageFont": ImageFont}
@@ -94,7 +95,7 @@ def test_drift_and_addons_shims():
     assert "`np.math.floor` was removed in NumPy 2; accepted, but use `math.floor`" in out["notes"]
     assert "`np.product` was removed in NumPy 2; accepted, but use `np.prod`" in out["notes"]
     assert "`np.cumproduct` was removed in NumPy 2; accepted, but use `np.cumprod`" in out["notes"]
-    assert out["pillow"] == [True, True, [30, 20], [True, True], ["FreeTypeFont", "ImageFont"], True]
+    assert out["pillow"] == [True, True, [30, 20], [True, True], ["FreeTypeFont", "ImageFont"], True, True]
     assert out["pillow_library"] == [False] * 6  # libraries see Pillow 10+ unchanged
     assert out["pillow_unknown"] == "AttributeError"
     assert out["pillow_reference"][1:] == [True, 0] and len(out["pillow_reference"][0]) == 2

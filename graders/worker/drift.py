@@ -182,16 +182,15 @@ class _LearnerOnlyMethod:
     def __get__(self, instance, owner=None):
         if not _from_learner_code(self.folders):
             raise AttributeError(f"{(owner or type(instance)).__name__!r} object has no attribute {self.name!r}")
-        if instance is None:
-            return self.function
         # The solution code a probe stands in for a learner's broken function is written as the
         # course is; its old names are not the learner's, so they leave no note.
         notes = [] if _caller_file() == REFERENCE_FILENAME else self.notes
         old, new, function = self.old, self.new, self.function
+        bound = () if instance is None else (instance,)  # `Class.getsize(font, text)` works too
 
         def method(*args, **kwargs):
             _pillow_note(notes, old, new)
-            return function(instance, *args, **kwargs)
+            return function(*bound, *args, **kwargs)
 
         return method
 
