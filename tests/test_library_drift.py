@@ -1,8 +1,8 @@
-"""Library drift shims of the worker (graders/worker/drift.py, addons.py), on their own.
+"""Library drift shims of the worker (graders/worker/drift.py: NumPy 2, Pillow 10; addons.py), on their own.
 
 They change process-wide state (NumPy's module attributes, the import system), so they run in
 a child interpreter, never in this test process. End-to-end grading of learner code that uses
-them is in test_c3w1_mutants.py and test_c3w3_mutants.py.
+them is in test_c3w1_mutants.py, test_c3w3_mutants.py and test_c3w2_l2.py.
 """
 
 from __future__ import annotations
@@ -35,6 +35,34 @@ CHILD = textwrap.dedent('''
         np.no_such_name
     except AttributeError:
         out["unknown"] = "AttributeError"
+
+    # Pillow 10's removals, for the course's drawing helpers: the old names work in learner code,
+    # with Pillow 9's answers (a text's size is the right and bottom of its box).
+    from PIL import Image, ImageDraw, ImageFont
+    fonts = [ImageFont.load_default(), ImageFont.load_default_imagefont()]  # FreeTypeFont, ImageFont
+    picture = Image.new("RGB", (60, 40))
+    draw = ImageDraw.Draw(picture)
+    out["pillow"] = [Image.ANTIALIAS == Image.Resampling.LANCZOS, Image.CUBIC == Image.BICUBIC,
+                     picture.resize((30, 20), Image.ANTIALIAS).size,
+                     [list(font.getsize("cat: 87%")) == list(font.getbbox("cat: 87%")[2:]) for font in fonts],
+                     [type(font).__name__ for font in fonts],
+                     list(ImageFont.FreeTypeFont.getsize(fonts[0], "cat")) == list(fonts[0].getbbox("cat")[2:]),
+                     list(draw.textsize("cat", font=fonts[0])) == list(draw.textbbox((0, 0), "cat", font=fonts[0])[2:])]
+    pillow_library = os.path.join(os.path.dirname(Image.__file__), "_shim_probe.py")
+    space = {"Image": Image, "fonts": fonts, "draw": draw, "ImageFont": ImageFont}
+    exec(compile("answer = [hasattr(Image, 'ANTIALIAS'), hasattr(Image, 'LINEAR')] + [hasattr(f, 'getsize') for f in fonts]"
+                 " + [hasattr(draw, 'textsize'), hasattr(ImageFont.FreeTypeFont, 'getsize')]", pillow_library, "exec"), space)
+    out["pillow_library"] = space["answer"]
+    # The solution code a probe stands in (compiled as "<reference>") gets the same answers, noteless.
+    before = len(notes)
+    reference = {"fonts": fonts, "Image": Image}
+    exec(compile("answer = [list(fonts[0].getsize('cat')), Image.ANTIALIAS == Image.LANCZOS]", "<reference>", "exec"),
+         reference)
+    out["pillow_reference"] = reference["answer"] + [len(notes) - before]
+    try:
+        Image.NO_SUCH_FILTER
+    except AttributeError:
+        out["pillow_unknown"] = "AttributeError"
     out["notes"] = sorted(set(notes))
 
     import tensorflow_addons as tfa
@@ -67,6 +95,15 @@ def test_drift_and_addons_shims():
     assert "`np.math.floor` was removed in NumPy 2; accepted, but use `math.floor`" in out["notes"]
     assert "`np.product` was removed in NumPy 2; accepted, but use `np.prod`" in out["notes"]
     assert "`np.cumproduct` was removed in NumPy 2; accepted, but use `np.cumprod`" in out["notes"]
+    assert out["pillow"] == [True, True, [30, 20], [True, True], ["FreeTypeFont", "ImageFont"], True, True]
+    assert out["pillow_library"] == [False] * 6  # libraries see Pillow 10+ unchanged
+    assert out["pillow_unknown"] == "AttributeError"
+    assert out["pillow_reference"][1:] == [True, 0] and len(out["pillow_reference"][0]) == 2
+    assert ("`Image.ANTIALIAS` was removed in Pillow 10; accepted, but use `Image.LANCZOS` (or "
+            "`Image.Resampling.LANCZOS`)") in out["notes"]
+    assert ("`font.getsize(text)` was removed in Pillow 10; accepted, but use `font.getbbox(text)` (its right and "
+            "bottom) or `draw.textbbox((0, 0), text, font=font)`") in out["notes"]
+    assert any(note.startswith("`draw.textsize(text)` was removed in Pillow 10") for note in out["notes"])
 
     # Named after what they stand in for, never after the Keras class they are built on.
     assert out["radam"]["class"] == "tensorflow_addons.optimizers.RectifiedAdam" and out["radam"]["stand_in"]

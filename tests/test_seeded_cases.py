@@ -19,7 +19,7 @@ from graders.judge.judging import judge
 from graders.judge.references import reference_code
 from graders.shared.registry import assignment
 from graders.submissions.loading import load_submission
-from tests import test_c3w1_mutants, test_c3w3_mutants, test_c3w4_labs, test_c3w4_mutants
+from tests import test_c3w1_mutants, test_c3w2_l2, test_c3w3_mutants, test_c3w4_labs, test_c3w4_mutants
 from tests.grading_helpers import SOLUTIONS, mutate, solution_source, write_submission
 
 seeds = st.integers(0, 2**63 - 1)
@@ -183,3 +183,33 @@ def test_augmentimages_cases_catch_every_known_mistake(augmentimages, seed):
     (antialias only in the pictures made smaller, which every draw holds)."""
     assert len(augmentimages.sessions) >= 7  # unscaled, [-1, 1], 150x150, nearest, antialias, one-hot label
     _assert_every_mutant_fails(augmentimages, seed)
+
+
+@pytest.fixture(scope="module")
+def drawn_box(request, tmp_path_factory):
+    return _observer(request, tmp_path_factory, "c3w2_l2", "draw_bounding_box_on_image",
+                     _edits(test_c3w2_l2.MUTANTS, "draw_bounding_box_on_image", lab="c3w2_l2"))
+
+
+@grading_path(10)
+@given(seeds)
+def test_drawn_box_cases_catch_every_known_mistake(drawn_box, seed):
+    """The seed draws the canvases, boxes, thicknesses and labels: a box near the top always
+    leaves no room for its label, the canvases are never square, two thicknesses are not 4."""
+    assert len(drawn_box.sessions) >= 10
+    _assert_every_mutant_fails(drawn_box, seed)
+
+
+@pytest.fixture(scope="module")
+def drawn_boxes(request, tmp_path_factory):
+    return _observer(request, tmp_path_factory, "c3w2_l2", "draw_boxes",
+                     _edits(test_c3w2_l2.MUTANTS, "draw_boxes", lab="c3w2_l2"))
+
+
+@grading_path(10)
+@given(seeds)
+def test_drawn_boxes_cases_catch_every_known_mistake(drawn_boxes, seed):
+    """Whatever the seed, some box scores too little, one exactly min_score, some lie past
+    max_boxes with a good score, and two boxes of one class are drawn."""
+    assert len(drawn_boxes.sessions) >= 10
+    _assert_every_mutant_fails(drawn_boxes, seed)

@@ -17,10 +17,8 @@ import tokenize
 from pathlib import Path
 
 from graders.shared import wire
-from graders.shared.paths import FIXTURES, SOLUTIONS
+from graders.shared.paths import FIXTURES, REFERENCE_FILENAME, SOLUTIONS
 from graders.shared.registry import Assignment
-
-REFERENCE_FILENAME = "<reference>"  # what tracebacks through a stand-in name as its file
 
 
 def reference_path(assignment_id: str, exercise_id: str) -> Path:

@@ -6,3 +6,6 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
+# The file name of the solution code sent to a worker as stand-ins: what tracebacks through a
+# stand-in name as its file, and how the worker tells the grader's own code from the learner's.
+REFERENCE_FILENAME = "<reference>"

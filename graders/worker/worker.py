@@ -133,7 +133,7 @@ def run_probe(exercise, submission: Submission, params: dict, notes: list[str]) 
 
 def prepare() -> list[str]:
     """Everything a worker needs before learner code: TensorFlow, the shims that accept library
-    drift with a note (Keras 2 spellings, names NumPy 2 removed, a stand-in for
+    drift with a note (Keras 2 spellings, names NumPy 2 and Pillow 10 removed, a stand-in for
     tensorflow_addons' optimizers), the no-download pretrained networks, the suites.
     A fork server runs this once; each child it forks starts from here."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
