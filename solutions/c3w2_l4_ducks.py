@@ -80,14 +80,11 @@ def restore_weights(detection_model):
 def run_dummy_pass(detection_model):
     """Run the detector once on a zero image of 640x640x3 (a batch of one): preprocess,
     predict and postprocess. The variables exist only after this pass.
-
-    Returns:
-        The detections of the zero image.
     """
     ### START CODE HERE ###
     image, shapes = detection_model.preprocess(tf.zeros([1, 640, 640, 3]))
     prediction_dict = detection_model.predict(image, shapes)
-    return detection_model.postprocess(prediction_dict, shapes)
+    _ = detection_model.postprocess(prediction_dict, shapes)
     ### END CODE HERE ###
 
 

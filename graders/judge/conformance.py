@@ -25,7 +25,7 @@ LEARNER_SIZED = frozenset({
     "layers", "outputs", "output_shapes", "output_names", "output_layers", "networks", "weights",
     "input_shape", "input_shapes", "output_shape", "shape", "layer_shape", "upsampling",
     "kernel_size", "strides", "reads",
-    "chosen", "picked", "ids", "keys", "made", "restores", "keywords", "changed", "losses",
+    "chosen", "picked", "ids", "keys", "made", "restores", "keywords", "changed", "losses", "predict_inputs",
 })
 # Keys whose very kind follows the learner's code (a loss as a name or a {output: loss} dict,
 # an optimizer's own settings, a layer's config): any plain value.

@@ -706,12 +706,15 @@ TRAIN_HINTS = (
 
 
 # --- Exercise 11: detect ------------------------------------------------------------------------------
-def probe_detect(submission, params) -> dict:
-    from graders.data import detection
+def probe_detect(submission, params, data=None) -> dict:
+    """`detect` on a public frame the seed chooses, of `data`'s test_frames (graders.data.detection's:
+    the zombie walk)."""
+    if data is None:
+        from graders.data import detection as data
 
     seed = common.probe_seed(params)
-    index = int(np.random.default_rng([seed, 11]).integers(0, detection.NUM_TEST_FRAMES))
-    _, frame, _ = next(detection.test_frames([index]))
+    index = int(np.random.default_rng([seed, 11]).integers(0, data.NUM_TEST_FRAMES))
+    _, frame, _ = next(data.test_frames([index]))
     with course_folder():
         model = reference_model(submission)
     set_globals(submission, detection_model=model)

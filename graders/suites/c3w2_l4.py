@@ -87,6 +87,7 @@ def probe_train_step_factory(submission, params) -> dict:
         model._groundtruth.lists = {}  # forgotten: the learner's step must give the ground truth itself
         c3w2.set_globals(submission, detection_model=model, batch_size=len(images))
         optimizer = keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)
+        fed = recorded_predict(model)
         step = made_step(submission, model, optimizer, selected)
         error, losses = None, []
         try:
@@ -96,24 +97,49 @@ def probe_train_step_factory(submission, params) -> dict:
             raise
         except (ValueError, TypeError) as failure:  # no gradient at all, or shapes that do not fit
             error = exception_sentence(failure)
+        object.__delattr__(model, "predict")
         after = c3w2.values(model)
         changed = sorted(name for name in before if not np.array_equal(before[name], after[name]))
         later = c3w2.api_losses(model, images, boxes, classes) if error is None else (float("nan"),) * 2
     return {"error": error, "losses": losses, "parts": dict(zip(c3w2.LOSS_PARTS, parts)),
             "later": dict(zip(c3w2.LOSS_PARTS, later)), "changed": changed,
-            "selected": sorted(v.name for v in selected)}
+            "selected": sorted(v.name for v in selected), "predict_inputs": fed}
+
+
+def recorded_predict(model) -> list:
+    """The shapes of the images the model's predict is given from now on (each trace or eager call)."""
+    fed, original = [], model.predict
+
+    def predict(images, *args, **kwargs):
+        fed.append([int(n) if n is not None else -1 for n in getattr(images, "shape", ())])
+        return original(images, *args, **kwargs)
+
+    object.__setattr__(model, "predict", predict)
+    return fed
 
 
 def check_train_step_factory(observation, reference) -> Verdict:
     return c3w2.check_train_step(observation, reference)
 
 
+def _unprocessed(o, r) -> list | None:
+    """The first image batch predict was given at another size than the reference's, preprocessed."""
+    size = r["predict_inputs"][0][1:3]
+    return next((shape for shape in o["predict_inputs"] if shape[1:3] != size), None)
+
+
 FACTORY_HINTS = (
     Hint("preprocess each image before predict: tf.concat([detection_model.preprocess(image_tensor)[0] for "
-         "image_tensor in image_tensors], axis=0)",
-         lambda o, r: o["error"] is not None and any(word in o["error"].lower() for word in ("anchor", "shape",
-                                                                                            "dimension"))),
+         "image_tensor in image_tensors], axis=0)", lambda o, r: _unprocessed(o, r) is not None,
+         seen=lambda o, r: f"images of {'x'.join(map(str, _unprocessed(o, r)[1:]))} for predict"),
 ) + c3w2.TRAIN_HINTS
+
+
+# --- detect ---------------------------------------------------------------------------------------------------
+def probe_detect(submission, params) -> dict:
+    from graders.data import ducks
+
+    return c3w2.probe_detect(submission, params, ducks)
 
 
 # --- the learner's pipeline, fine-tuned and scored on hidden duck frames ---------------------------------------
@@ -243,7 +269,9 @@ ASSIGNMENT = Assignment(
                  functions=("get_model_train_step_function",),
                  stand_ins=("configure_model", "build_detection_model", "restore_weights", "run_dummy_pass",
                             "select_variables")),
-        Exercise("fine_tuned", "Your steps, fine-tuned on the ducks, on hidden frames", 30, probe_pipeline,
+        Exercise("detect", "detect", 10, probe_detect, c3w2.check_detect, c3w2.DETECT_HINTS, functions=("detect",),
+                 stand_ins=("configure_model", "build_detection_model", "restore_weights", "run_dummy_pass")),
+        Exercise("fine_tuned", "Your steps, fine-tuned on the ducks, on hidden frames", 20, probe_pipeline,
                  check_pipeline, PIPELINE_HINTS, subject="your fine-tuning run", uses_reference=False,
                  observation_shape=lambda: {"boxes": np.zeros((0, 4)), "scores": np.zeros(0), "losses": np.zeros(0),
                                             "train_seconds": 0.0},
