@@ -25,7 +25,16 @@ import functools
 
 import numpy as np
 
-from graders.authoring import Assignment, Exercise, Hint, ProbeFailure, Verdict, box_iou, exception_sentence
+from graders.authoring import (
+    Assignment,
+    Exercise,
+    Hint,
+    ProbeFailure,
+    TopLevelStep,
+    Verdict,
+    box_iou,
+    exception_sentence,
+)
 from graders.suites import c3w2, common
 
 BATCH_SIZE = 4  # the lab's batch_size, which its train_step_fn reads for the shapes
@@ -247,6 +256,20 @@ ASSIGNMENT = Assignment(
     module="c3w2_l4_ducks",
     notebook_glob="C3W2*L4*.ipynb",
     counts_for_grade=False,
+    # The lab writes these steps as top-level code (config, build, restore and dummy pass in one cell; the
+    # selection beside the factory in the next); a notebook is graded on those statements.
+    steps=(
+        TopLevelStep(function="configure_model", results=("model_config",),
+                     parameters=("pipeline_config", "num_classes"), span_from=("configs",)),
+        TopLevelStep(function="build_detection_model", results=("detection_model",), parameters=("model_config",),
+                     span_from=("detection_model",)),
+        TopLevelStep(function="restore_weights", parameters=("detection_model",),
+                     span_from=("fake_box_predictor", "fake_model"), until_call="restore"),
+        TopLevelStep(function="run_dummy_pass", parameters=("detection_model",), span_from=("image",),
+                     until_call="postprocess"),
+        TopLevelStep(function="select_variables", results=("to_fine_tune",), parameters=("detection_model",),
+                     span_from=("to_fine_tune", "prefixes_to_train")),
+    ),
     hidden_data=("fixtures/c3w2_l4/duck_hidden.npz",),
     exercises=(
         Exercise("configure_model", "the model config", 10, c3w2.probe_configure, c3w2.check_configure,
