@@ -234,3 +234,14 @@ def test_hidden_frames_come_from_the_file_only():
     np.testing.assert_allclose(ducks.render_frame(recipes[0], ducks.HIDDEN_BACKGROUNDS)[1], boxes[0])
     assert not np.allclose(ducks.draw_hidden_recipes(len(recipes), np.random.default_rng(0)), recipes)
     assert SUITE.hidden_data == ("fixtures/c3w2_l4/duck_hidden.npz",)
+
+
+def test_the_lab_s_images_are_laid_out_at_the_lab_s_paths(tmp_path):
+    from object_detection import course_files
+
+    written = course_files.lay_out(tmp_path, link=True, ducks=True)
+    ducky = tmp_path / "models" / "research" / "object_detection" / "test_images" / "ducky"
+    assert sorted(p.name for p in (ducky / "train").iterdir()) == [f"robertducky{i}.jpg" for i in range(1, 6)]
+    assert sorted(p.name for p in (ducky / "test").iterdir()) == sorted(f"out{i}.jpg" for i in range(1, 50))
+    assert len(written) == len(course_files.FILES) + 5 + 49
+    assert (ducky / "train" / "robertducky3.jpg").read_bytes() == (ducks.TRAINING_DIR / "robertducky3.jpg").read_bytes()
