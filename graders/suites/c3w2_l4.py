@@ -29,7 +29,6 @@ from graders.authoring import (
     Assignment,
     Exercise,
     Hint,
-    ProbeFailure,
     TopLevelStep,
     Verdict,
     box_iou,
@@ -73,9 +72,9 @@ def duck_batch(seed: int | None, count: int = BATCH_SIZE):
     return images, box_list, classes
 
 
-def made_step(submission, model, optimizer, variables, name: str = "get_model_train_step_function"):
+def made_step(submission, model, optimizer, variables):
     """The learner's factory called as the lab calls it; its train_step_fn, with a trace of its own."""
-    returned = submission.function(name)(model, optimizer, variables)
+    returned = submission.function("get_model_train_step_function")(model, optimizer, variables)
     if not callable(returned):
         shown = "None" if returned is None else type(returned).__name__
         raise common.fail(f"get_model_train_step_function returned {shown}; it must return the function "
@@ -102,8 +101,6 @@ def probe_train_step_factory(submission, params) -> dict:
         try:
             for _ in range(c3w2.TRAIN_STEPS):
                 losses.append(c3w2.loss_value(step(images, boxes, classes)))
-        except ProbeFailure:
-            raise
         except (ValueError, TypeError) as failure:  # no gradient at all, or shapes that do not fit
             error = exception_sentence(failure)
         object.__delattr__(model, "predict")
@@ -125,10 +122,6 @@ def recorded_predict(model) -> list:
 
     object.__setattr__(model, "predict", predict)
     return fed
-
-
-def check_train_step_factory(observation, reference) -> Verdict:
-    return c3w2.check_train_step(observation, reference)
 
 
 def _unprocessed(o, r) -> list | None:
@@ -288,7 +281,7 @@ ASSIGNMENT = Assignment(
                  c3w2.SELECT_HINTS, functions=("select_variables",),
                  stand_ins=("configure_model", "build_detection_model", "run_dummy_pass")),
         Exercise("get_model_train_step_function", "get_model_train_step_function and its train_step_fn", 25,
-                 probe_train_step_factory, check_train_step_factory, FACTORY_HINTS,
+                 probe_train_step_factory, c3w2.check_train_step, FACTORY_HINTS,
                  functions=("get_model_train_step_function",),
                  stand_ins=("configure_model", "build_detection_model", "restore_weights", "run_dummy_pass",
                             "select_variables")),
