@@ -5,11 +5,13 @@ one class, restore all but its class head, run a dummy image through it, choose 
 heads' variables, and fine-tune them for 100 batches of 4 with SGD (learning rate 0.01,
 momentum 0.9) through a training step made by a factory, `get_model_train_step_function`.
 The lab's five images `robertducky1.jpg` .. `5.jpg` and its 49 test frames `out1.jpg` ..
-`out49.jpg` are rebuilt by `python -m graders.data.ducks --write-training --write-test`.
+`out49.jpg` are laid out at the lab's paths (models/research/object_detection/test_images/ducky/
+train/ and test/) with the config and the checkpoint by
+`python -m object_detection.course_files . --ducks`.
 
 Fill in each `### START CODE HERE ###` part, then run `pytest graders/test_c3w2_l4.py` for
 points and feedback. The grader runs your steps in a folder where the course's files are
-laid out (`python -m object_detection.course_files` does the same for your own runs).
+laid out.
 """
 
 import tensorflow as tf
