@@ -7,9 +7,11 @@ its working directory. The restore is TensorFlow's own (``tf.train.Checkpoint.re
 so the files must really be there: `lay_out(directory)` copies (or links) this package's
 config, checkpoint and label map into ``directory/models/research/object_detection/``, and
 with ``data=True`` also writes the course's ``training/training-zombie{1..5}.jpg`` and the
-test frames ``results/zombie-walk0000.jpg`` .. ``0236.jpg``.
+test frames ``results/zombie-walk0000.jpg`` .. ``0236.jpg``; with ``ducks=True`` the C3W2-L4
+lab's ``test_images/ducky/train/robertducky{1..5}.jpg`` and ``test_images/ducky/test/out{1..49}.jpg``
+under ``models/research/object_detection/``.
 
-    python -m object_detection.course_files [DIRECTORY] [--data] [--link]
+    python -m object_detection.course_files [DIRECTORY] [--data] [--ducks] [--link]
 
 A learner runs it once in the folder of the notebook; the grader's worker calls
 ``lay_out`` on its working directory before running a submission.
@@ -28,6 +30,7 @@ CONFIG_NAME = "ssd_resnet50_v1_fpn_640x640_coco17_tpu-8.config"
 CONFIG_PATH = COURSE_ROOT / "configs" / "tf2" / CONFIG_NAME
 CHECKPOINT_PATH = COURSE_ROOT / "test_data" / "checkpoint" / "ckpt-0"
 LABEL_MAP_PATH = COURSE_ROOT / "data" / "pasted_photographs_label_map.pbtxt"
+DUCKY_PATH = COURSE_ROOT / "test_images" / "ducky"  # the C3W2-L4 lab's train/ and test/ images
 # course path -> file of this package
 FILES = {
     CONFIG_PATH: PACKAGE / "configs" / "tf2" / CONFIG_NAME,
@@ -39,7 +42,8 @@ FILES = {
 }
 
 
-def lay_out(directory: os.PathLike | str = ".", data: bool = False, link: bool = False) -> dict[str, Path]:
+def lay_out(directory: os.PathLike | str = ".", data: bool = False, link: bool = False,
+            ducks: bool = False) -> dict[str, Path]:
     """Put the course's files under `directory`; return {course path: written path}.
 
     Existing files are replaced, so a stale copy never shadows the package's checkpoint.
@@ -66,6 +70,13 @@ def lay_out(directory: os.PathLike | str = ".", data: bool = False, link: bool =
             written[f"training/{path.name}"] = path
         for path in detection.write_test_frames(directory / "results"):
             written[f"results/{path.name}"] = path
+    if ducks:
+        from graders.data import ducks as duck_data
+
+        for part, paths in (("train", duck_data.write_training(directory / DUCKY_PATH / "train")),
+                            ("test", duck_data.write_test_frames(directory / DUCKY_PATH / "test"))):
+            for path in paths:
+                written[(DUCKY_PATH / part / path.name).as_posix()] = path
     return written
 
 
@@ -74,13 +85,16 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n")[0])
     parser.add_argument("directory", nargs="?", default=".")
     parser.add_argument("--data", action="store_true", help="also write training/ and results/ (the zombie images)")
+    parser.add_argument("--ducks", action="store_true",
+                        help="also write the C3W2-L4 lab's rubber duck images under test_images/ducky/")
     parser.add_argument("--link", action="store_true", help="link the package's files instead of copying them")
     args = parser.parse_args(argv)
-    written = lay_out(args.directory, data=args.data, link=args.link)
+    written = lay_out(args.directory, data=args.data, link=args.link, ducks=args.ducks)
     for name in list(written)[:len(FILES)]:
         print(written[name])
-    if args.data:
-        print(f"... and {len(written) - len(FILES)} images in training/ and results/")
+    if args.data or args.ducks:
+        folders = ["training/ and results/"] * args.data + [f"{DUCKY_PATH.as_posix()}/"] * args.ducks
+        print(f"... and {len(written) - len(FILES)} images in {' and '.join(folders)}")
     return 0
 
 

@@ -250,7 +250,7 @@ def probe_configure(submission, params) -> dict:
 
 
 def check_configure(observation, reference) -> Verdict:
-    for field, why in (("num_classes", "the zombie is the one class"),
+    for field, why in (("num_classes", "one class to detect"),
                        ("freeze_batchnorm", "the pretrained batch statistics stay as they are")):
         if observation[field] != reference[field]:
             return Verdict.failed(f"model_config.ssd.{field} is {observation[field]}, expected {reference[field]} "
@@ -408,32 +408,38 @@ def _keywords(o) -> list[str]:
 COURSE_KEYWORDS = {"model", "_feature_extractor", "_box_predictor", "_base_tower_layers_for_heads",
                    "_box_prediction_head"}
 
-RESTORE_HINTS = (
-    Hint("leave the class head out: the checkpoint's has other classes, so tmp_box_predictor_checkpoint holds "
-         "only _base_tower_layers_for_heads and _box_prediction_head",
-         lambda o, r: (o["error"] is not None and "_prediction_heads" in _keywords(o))
-         or o["groups"]["the class head"][0] > 0),
-    Hint("restore the checkpoint's prefix `.../checkpoint/ckpt-0`, not one of its files: a path ending in .index "
-         "restores nothing",
-         lambda o, r: any(p.endswith((".index", ".data-00000-of-00001")) for p in _paths(o)),
-         seen=lambda o, r: next(p for p in _paths(o) if p.endswith((".index", ".data-00000-of-00001")))),
-    Hint("the checkpoint's root is `model`: restore tf.train.Checkpoint(model=tmp_model_checkpoint)",
-         lambda o, r: o["error"] is None and not any("model" in x["keywords"] for x in o["restores"])
-         and all(g[0] == 0 for g in o["groups"].values()),
-         seen=lambda o, r: ", ".join(f"{k}=" for x in o["restores"] for k in x["keywords"]) or "no keyword"),
-    Hint("the box head goes into tmp_box_predictor_checkpoint as _box_prediction_head=...: a keyword the model's "
-         "box predictor does not have restores nothing, silently",
-         lambda o, r: o["error"] is None and o["groups"]["the box head"][0] == 0
-         and o["groups"]["the feature extractor"][0] > 0,
-         seen=lambda o, r: ", ".join(f"{k}=" for k in _keywords(o) if k not in COURSE_KEYWORDS) or "no box head"),
-    Hint("include the towers: _base_tower_layers_for_heads=detection_model._box_predictor._base_tower_layers_for_heads",
-         lambda o, r: o["error"] is None and o["groups"]["the box tower"][0] == 0
-         and o["groups"]["the feature extractor"][0] > 0),
-    Hint("include the feature extractor: tmp_model_checkpoint = tf.train.Checkpoint(_feature_extractor="
-         "detection_model._feature_extractor, _box_predictor=tmp_box_predictor_checkpoint)",
-         lambda o, r: o["error"] is None and o["groups"]["the feature extractor"][0] == 0
-         and o["groups"]["the box head"][0] > 0),
-)
+def restore_hints(box_predictor: str = "tmp_box_predictor_checkpoint", model: str = "tmp_model_checkpoint",
+                  checkpoint: str = "tf.train.Checkpoint") -> tuple:
+    """The restore's hints, naming the temporary checkpoints as the notebook does."""
+    return (
+        Hint(f"leave the class head out: the checkpoint's has other classes, so {box_predictor} holds "
+             "only _base_tower_layers_for_heads and _box_prediction_head",
+             lambda o, r: (o["error"] is not None and "_prediction_heads" in _keywords(o))
+             or o["groups"]["the class head"][0] > 0),
+        Hint("restore the checkpoint's prefix `.../checkpoint/ckpt-0`, not one of its files: a path ending in .index "
+             "restores nothing",
+             lambda o, r: any(p.endswith((".index", ".data-00000-of-00001")) for p in _paths(o)),
+             seen=lambda o, r: next(p for p in _paths(o) if p.endswith((".index", ".data-00000-of-00001")))),
+        Hint(f"the checkpoint's root is `model`: restore {checkpoint}(model={model})",
+             lambda o, r: o["error"] is None and not any("model" in x["keywords"] for x in o["restores"])
+             and all(g[0] == 0 for g in o["groups"].values()),
+             seen=lambda o, r: ", ".join(f"{k}=" for x in o["restores"] for k in x["keywords"]) or "no keyword"),
+        Hint(f"the box head goes into {box_predictor} as _box_prediction_head=...: a keyword the model's "
+             "box predictor does not have restores nothing, silently",
+             lambda o, r: o["error"] is None and o["groups"]["the box head"][0] == 0
+             and o["groups"]["the feature extractor"][0] > 0,
+             seen=lambda o, r: ", ".join(f"{k}=" for k in _keywords(o) if k not in COURSE_KEYWORDS) or "no box head"),
+        Hint("include the towers: _base_tower_layers_for_heads=detection_model._box_predictor._base_tower_layers_for_heads",
+             lambda o, r: o["error"] is None and o["groups"]["the box tower"][0] == 0
+             and o["groups"]["the feature extractor"][0] > 0),
+        Hint(f"include the feature extractor: {model} = {checkpoint}(_feature_extractor="
+             f"detection_model._feature_extractor, _box_predictor={box_predictor})",
+             lambda o, r: o["error"] is None and o["groups"]["the feature extractor"][0] == 0
+             and o["groups"]["the box head"][0] > 0),
+    )
+
+
+RESTORE_HINTS = restore_hints()
 
 
 # --- Exercise 7: the dummy pass ---------------------------------------------------------------------
@@ -607,7 +613,7 @@ SELECT_HINTS = (
          lambda o, r: len(o["chosen"]) == len(r["chosen"])
          and sum(group_of(n) in ("the box head", "the class head") for n in o["chosen"]) == len(r["chosen"]) - 1,
          seen=lambda o, r: next(n for n in o["chosen"] if group_of(n) not in ("the box head", "the class head"))),
-    Hint("fine-tune the class head too: it starts afresh, so it must learn the zombie",
+    Hint("fine-tune the class head too: it starts afresh, so it must learn the new class",
          lambda o, r: not any(group_of(n) == "the class head" for n in o["chosen"])),
     Hint("fine-tune the box head too (prefix WeightSharedConvolutionalBoxPredictor/WeightSharedConvolutionalBoxHead)",
          lambda o, r: not any(group_of(n) == "the box head" for n in o["chosen"])),
@@ -700,12 +706,15 @@ TRAIN_HINTS = (
 
 
 # --- Exercise 11: detect ------------------------------------------------------------------------------
-def probe_detect(submission, params) -> dict:
-    from graders.data import detection
+def probe_detect(submission, params, data=None) -> dict:
+    """`detect` on a public frame the seed chooses, of `data`'s test_frames (graders.data.detection's:
+    the zombie walk)."""
+    if data is None:
+        from graders.data import detection as data
 
     seed = common.probe_seed(params)
-    index = int(np.random.default_rng([seed, 11]).integers(0, detection.NUM_TEST_FRAMES))
-    _, frame, _ = next(detection.test_frames([index]))
+    index = int(np.random.default_rng([seed, 11]).integers(0, data.NUM_TEST_FRAMES))
+    _, frame, _ = next(data.test_frames([index]))
     with course_folder():
         model = reference_model(submission)
     set_globals(submission, detection_model=model)
