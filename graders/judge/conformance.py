@@ -26,7 +26,7 @@ LEARNER_SIZED = frozenset({
     "input_shape", "input_shapes", "output_shape", "shape", "layer_shape", "upsampling",
     "kernel_size", "strides", "reads",
     "chosen", "picked", "ids", "keys", "made", "restores", "keywords", "changed", "losses",
-    "entities", "signatures", "boxes_shape", "scores_shape",
+    "entities", "signatures", "boxes_shape", "scores_shape", "initializers", "joined",
 })
 # Keys whose very kind follows the learner's code (a loss as a name or a {output: loss} dict,
 # an optimizer's own settings, a layer's config): any plain value.
