@@ -20,7 +20,7 @@ from tests.grading_helpers import (
     write_submission,
 )
 
-LABS = {"c3w3_l2": "c3w3_l2_unet"}
+LABS = {"c3w3_l2": "c3w3_l2_unet", "c3w3_l1": "c3w3_l1_fcn8"}
 
 
 def _mutant(lab, exercise, edits, hint, *, id, points=None):
@@ -38,6 +38,11 @@ U_UP = 'u = tf.keras.layers.Conv2DTranspose(n_filters, kernel_size, strides=stri
 U_JOINED = "c = tf.keras.layers.concatenate([u, conv_output])"
 U_OUT = 'outputs = tf.keras.layers.Conv2D(output_channels, (1, 1), activation="softmax")(c9)'
 U_ARGMAX = "pred_mask = tf.argmax(pred_mask, axis=-1)"
+F_CONV = 'padding="same", name=f"{block_name}_conv{i + 1}")(x)'
+F_IOU = "iou = (intersection + smoothening_factor) / (combined_area - intersection + smoothening_factor)"
+F_DICE = "dice_score = 2 * ((intersection + smoothening_factor) / (combined_area + smoothening_factor))"
+F_SKIP3 = "o = tf.keras.layers.Add()([o, o2])\n    o = tf.keras.layers.Conv2DTranspose(n_classes, kernel_size=(8, 8)"
+F_PROJECT4 = 'o2 = f4\n    o2 = tf.keras.layers.Conv2D(n_classes, (1, 1), activation="relu", padding="same")(o2)'
 
 MUTANTS = [
     # --- C3W3-L2 -------------------------------------------------------------------------
@@ -106,6 +111,46 @@ MUTANTS = [
             id="u-mask-second"),
     _mutant("c3w3_l2", "create_mask", (U_ARGMAX, U_ARGMAX.replace("argmax", "argmin")), "not tf.argmin",
             id="u-mask-argmin"),
+    # --- C3W3-L1: the 135-million-parameter exercises (VGG_16, segmentation_model) keep to three ---
+    _mutant("c3w3_l1", "block", (F_CONV, F_CONV.replace("same", "valid")), "padding='same'", id="f-valid"),
+    _mutant("c3w3_l1", "block", ("kernel_size=kernel_size, activation=activation,", 'kernel_size=kernel_size, activation="relu",'), "use the activation argument",
+            id="f-relu-always", points=7.5),
+    _mutant("c3w3_l1", "block", (F_CONV, F_CONV.replace("{i + 1}", "{i}")), "name the convolutions",
+            id="f-conv-names", points=7.5),
+    _mutant("c3w3_l1", "block", ("strides=pool_stride, name", "strides=pool_size, name"), "strides=pool_stride",
+            id="f-pool-stride"),
+    _mutant("c3w3_l1", "VGG_16", ("    vgg.load_weights(vgg_weights_path)\n", ""), "vgg.load_weights(vgg_weights_path)",
+            id="f-not-loaded", points=12.5),
+    _mutant("c3w3_l1", "VGG_16", ("return (p1, p2, p3, p4, c7)", "return (p1, p2, p3, p4, p5)"), "return c7",
+            id="f-p5-returned"),
+    _mutant("c3w3_l1", "VGG_16", ("Conv2D(n, (7, 7)", "Conv2D(n, (3, 3)"), "conv6 is Conv2D(4096, (7, 7)",
+            id="f-conv6-3x3"),
+    _mutant("c3w3_l1", "fcn8_decoder", ("strides=(2, 2), use_bias=False)(f5)", "strides=(2, 2), use_bias=True)(f5)"),
+            "use_bias=False", id="f-bias"),
+    _mutant("c3w3_l1", "fcn8_decoder", ('Activation("softmax")', 'Activation("sigmoid")'), "Activation('softmax')",
+            id="f-sigmoid"),
+    _mutant("c3w3_l1", "fcn8_decoder", (F_SKIP3, F_SKIP3.split("\n    ")[1]), "skip connection from f3 is missing",
+            id="f-no-f3-skip"),
+    _mutant("c3w3_l1", "fcn8_decoder", (F_PROJECT4, F_PROJECT4.replace('activation="relu", ', "")),
+            "use activation='relu'", id="f-f4-projection-linear"),
+    _mutant("c3w3_l1", "segmentation_model", ("Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 3))", "Input(shape=(256, 256, 3))"),
+            "Input(shape=(224, 224, 3))", id="f-input-256"),
+    _mutant("c3w3_l1", "segmentation_model", ("fcn8_decoder(convs, N_CLASSES)", "fcn8_decoder(convs, 11)"),
+            "twelve classes", id="f-11-classes"),
+    _mutant("c3w3_l1", "segmentation_model", ("outputs = fcn8_decoder(convs, N_CLASSES)", "outputs = convs[-1]"),
+            "the model's output is the decoder's", id="f-encoder-output"),
+    _mutant("c3w3_l1", "compute_metrics", ((F_IOU, F_IOU.replace("(intersection + smoothening_factor)", "intersection")),
+                                           (F_DICE, F_DICE.replace("(intersection + smoothening_factor)", "intersection"))),
+            "to the intersection too", id="f-smoothing-below-only"),
+    _mutant("c3w3_l1", "compute_metrics", (F_DICE, F_DICE.replace("2 * ", "")), "the factor 2 is missing",
+            id="f-dice-without-2"),
+    _mutant("c3w3_l1", "compute_metrics", (F_IOU, F_IOU.replace(" - intersection", "")), "the union",
+            id="f-iou-not-union"),
+    _mutant("c3w3_l1", "compute_metrics", ("return class_wise_iou, class_wise_dice_score",
+                                           "return class_wise_dice_score, class_wise_iou"), "in that order",
+            id="f-metrics-swapped"),
+    _mutant("c3w3_l1", "compute_metrics", ("for i in range(N_CLASSES)", "for i in range(11)"), "all 12 classes",
+            id="f-11-metrics"),
 ]
 
 
@@ -143,6 +188,26 @@ EQUIVALENTS = [
          "return np.argmax(pred_mask[0], axis=-1)[:, :, None]"),
         ("import tensorflow as tf", "import numpy as np\nimport tensorflow as tf")), id="u-course-spellings"),
 ]
+
+# C3W3-L1's cheap exercises only: Keras' own name for the pooling (block1_pool), and the metrics
+# computed with a confusion matrix.
+FCN8_EQUIVALENTS = (
+    ('name=f"{block_name}_pool{i + 1}"', 'name=f"{block_name}_pool"'),
+    ("    class_wise_iou = []\n    class_wise_dice_score = []\n",
+     "    pairs = np.bincount(np.ravel(y_true) * N_CLASSES + np.ravel(y_pred), minlength=N_CLASSES ** 2)\n"
+     "    pairs = pairs.reshape(N_CLASSES, N_CLASSES)\n"
+     "    inter, areas = np.diag(pairs), pairs.sum(0) + pairs.sum(1)\n"
+     "    s = 1e-5\n"
+     "    return list((inter + s) / (areas - inter + s)), list(2 * (inter + s) / (areas + s))\n"),
+)
+
+
+def test_fcn8_equivalent_block_and_metrics_get_full_marks(tmp_path):
+    code = solution_source("c3w3_l1_fcn8")
+    for old, new in FCN8_EQUIVALENTS:
+        code = mutate(code, old, new)
+    result = grade(write_submission(tmp_path, code, "c3w3_l1_fcn8"), "c3w3_l1", exercises=["block", "compute_metrics"])
+    assert result.points == 35, feedback(result)
 
 
 @pytest.mark.parametrize("lab, edits", EQUIVALENTS)

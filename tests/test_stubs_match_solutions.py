@@ -8,7 +8,7 @@ import pytest
 from grading_helpers import ROOT
 
 MODULES = ["c3w1_bounding_boxes", "c3w1_l1_inception", "c3w1_l2_resnet", "c3w1_l3_localization",
-           "c3w3_segmentation", "c3w3_l2_unet", "c3w4_saliency", "c3w4_l1_cam", "c3w4_l3_hub_saliency",
+           "c3w3_segmentation", "c3w3_l2_unet", "c3w3_l1_fcn8", "c3w4_saliency", "c3w4_l1_cam", "c3w4_l3_hub_saliency",
            "c3w4_l4_gradcam", "c3w4_l2_cam", "c3w2_zombie_detection", "c3w2_l1_hub_detection", "c3w2_l3_tf2_zoo"]
 
 
