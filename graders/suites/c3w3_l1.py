@@ -439,9 +439,10 @@ MODEL_HINTS = (
 # --- compute_metrics -------------------------------------------------------------------------------------------
 def _metric_cases(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     rng = np.random.default_rng([seed, 95])
-    truth = rng.integers(0, CLASSES, size=(2, 32, 32))
+    # regions of 4x4 pixels, so the picture shows maps rather than noise
+    truth = np.kron(rng.integers(0, CLASSES, size=(2, 8, 8)), np.ones((1, 4, 4), dtype=np.int64))
     noisy = np.where(rng.random(truth.shape) < 0.3, rng.integers(0, CLASSES, truth.shape), truth)
-    few = rng.integers(0, 6, size=(32, 32))  # classes 6-11 absent from both maps
+    few = np.kron(rng.integers(0, 6, size=(8, 8)), np.ones((4, 4), dtype=np.int64))  # classes 6-11 absent
     shifted = np.roll(few, 2, axis=1)
     extra = np.where(rng.random(few.shape) < 0.1, rng.integers(6, 9, few.shape), few)  # 6-8 predicted, never true
     return [(truth, noisy), (truth, truth.copy()), (few, shifted), (few, extra)]
