@@ -27,6 +27,7 @@ LEARNER_SIZED = frozenset({
     "kernel_size", "strides", "reads",
     "chosen", "picked", "ids", "keys", "made", "restores", "keywords", "changed", "losses",
     "entities", "signatures", "boxes_shape", "scores_shape", "masks_shape", "values", "texts", "predict_inputs",
+    "initializers", "joined",
 })
 # Keys whose very kind follows the learner's code (a loss as a name or a {output: loss} dict,
 # an optimizer's own settings, a layer's config): any plain value.

@@ -200,7 +200,7 @@ class Assignment:
 
 
 SUITES = ("c3w1", "c3w1_l1", "c3w1_l2", "c3w1_l3", "c3w2", "c3w2_l1", "c3w2_l2", "c3w2_l3", "c3w2_l4", "c3w3",
-          "c3w3_l3", "c3w4", "c3w4_l1", "c3w4_l2", "c3w4_l3", "c3w4_l4")  # modules under graders/suites, one per assignment or lab
+          "c3w3_l1", "c3w3_l2", "c3w3_l3", "c3w4", "c3w4_l1", "c3w4_l2", "c3w4_l3", "c3w4_l4")  # one module per assignment or lab
 
 
 def assignment(assignment_id: str) -> Assignment:

@@ -1,0 +1,8 @@
+"""Lab C3W3-L2 (practice: scored, counts for nothing in a grade).
+
+    pytest graders/test_c3w3_l2.py [--submission PATH] [--html=report.html --self-contained-html]
+"""
+
+from graders.frontends.pytest_plugin import exercise_tests
+
+test_c3w3_l2 = exercise_tests("c3w3_l2")
