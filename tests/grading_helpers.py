@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from graders.control.grading import Grader
 from graders.control.session import Limits
@@ -112,6 +113,28 @@ def assert_solutions_full_and_stubs_zero(assignment_id: str) -> None:
     assert solved.points == suite.max_points, feedback(solved)
     stubs = grade(ROOT / "exercises", assignment_id)
     assert stubs.points == 0 and all(e.status == "not_implemented" for e in stubs.exercises), feedback(stubs)
+
+
+def mutant(exercise: str, edits, hint: str, *, id: str, points: float | None = None):
+    """A pytest param for `assert_mutant_costs_its_exercise_only`: the solution with `edits` (one
+    (old, new) pair or several) loses points on `exercise` (exactly `points` if given), with `hint`."""
+    if isinstance(edits[0], str):
+        edits = (edits,)
+    return pytest.param(exercise, edits, hint, points, id=id)
+
+
+def assert_mutant_costs_its_exercise_only(tmp_path: Path, lab: str, module: str, exercise: str, edits, hint: str,
+                                          points: float | None) -> None:
+    code = solution_source(module)
+    for old, new in edits:
+        code = mutate(code, old, new)
+    assert_costs_its_exercise_only(grade(write_submission(tmp_path, code, module), lab), lab, exercise, hint, points)
+
+
+def exercises_with_fewer_mutants(mutants, lab: str, least: int = 3) -> dict[str, int]:
+    """The lab's exercises with fewer than `least` of `mutants` (params made by `mutant`)."""
+    counts = {e.id: sum(1 for m in mutants if m.values[0] == e.id) for e in assignment(lab).exercises}
+    return {name: count for name, count in counts.items() if count < least}
 
 
 def mutants_per_exercise(mutants, lab: str) -> dict[str, int]:

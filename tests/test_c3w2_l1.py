@@ -15,11 +15,12 @@ import pytest
 from graders.shared.registry import assignment
 from tests.grading_helpers import (
     ROOT,
-    assert_costs_its_exercise_only,
+    assert_mutant_costs_its_exercise_only,
     assert_solutions_full_and_stubs_zero,
+    exercises_with_fewer_mutants,
     feedback,
     grade,
-    mutate,
+    mutant,
     solution_source,
     write_submission,
 )
@@ -30,59 +31,48 @@ CONVERT = "    converted_img = tf.image.convert_image_dtype(img, tf.float32)[tf.
 NUMPY = "    result = {key: value.numpy() for key, value in result.items()}\n"
 
 
-def _mutant(exercise, edits, hint, *, id, points=None):
-    if isinstance(edits[0], str):
-        edits = (edits,)
-    return pytest.param(exercise, edits, hint, points, id=id)
-
-
 MUTANTS = [
     # --- load_detector -----------------------------------------------------------------------------
-    _mutant("load_detector", ('    return module.signatures["default"]\n', "    return module\n"),
-            "return the module's 'default' signature", id="module-not-signature"),
-    _mutant("load_detector", ("    module = hub.load(handle)\n", "    module = hub.load(MODULE_HANDLE)\n"),
-            "cannot be downloaded: the grader works offline", id="url-not-handle"),
-    _mutant("load_detector", ('    return module.signatures["default"]\n',
-                              '    return lambda images: {"detection_scores": module.signatures["default"](images)'
-                              '["detection_scores"]}\n'),
-            "return the signature itself", id="outputs-dropped"),
+    mutant("load_detector", ('    return module.signatures["default"]\n', "    return module\n"),
+           "return the module's 'default' signature", id="module-not-signature"),
+    mutant("load_detector", ("    module = hub.load(handle)\n", "    module = hub.load(MODULE_HANDLE)\n"),
+           "cannot be downloaded: the grader works offline", id="url-not-handle"),
+    mutant("load_detector", ('    return module.signatures["default"]\n',
+                             '    return lambda images: {"detection_scores": module.signatures["default"](images)'
+                             '["detection_scores"]}\n'),
+           "return the signature itself", id="outputs-dropped"),
     # --- load_img ----------------------------------------------------------------------------------
-    _mutant("load_img", (DECODE, "    img = tf.image.decode_jpeg(img)\n"),
-            "decode with three channels", id="no-channels"),
-    _mutant("load_img", (DECODE, "    img = tf.image.decode_image(img)\n"),
-            "decode with three channels", id="decode-image-without-channels"),
-    _mutant("load_img", (DECODE, DECODE + "    img = tf.image.convert_image_dtype(img, tf.float32)\n"),
-            "return the decoded uint8 pixels", id="converted-to-float"),
-    _mutant("load_img", (DECODE, DECODE + "    img = img[..., ::-1]\n"),
-            "keep the channel order RGB", id="bgr"),
-    _mutant("load_img", (DECODE, DECODE + "    img = img[tf.newaxis, ...]\n"),
-            "without a batch axis", id="batch-axis"),
+    mutant("load_img", (DECODE, "    img = tf.image.decode_jpeg(img)\n"),
+           "decode with three channels", id="no-channels"),
+    mutant("load_img", (DECODE, "    img = tf.image.decode_image(img)\n"),
+           "decode with three channels", id="decode-image-without-channels"),
+    mutant("load_img", (DECODE, DECODE + "    img = tf.image.convert_image_dtype(img, tf.float32)\n"),
+           "return the decoded uint8 pixels", id="converted-to-float"),
+    mutant("load_img", (DECODE, DECODE + "    img = img[..., ::-1]\n"),
+           "keep the channel order RGB", id="bgr"),
+    mutant("load_img", (DECODE, DECODE + "    img = img[tf.newaxis, ...]\n"),
+           "without a batch axis", id="batch-axis"),
     # --- run_detector ------------------------------------------------------------------------------
-    _mutant("run_detector", (CONVERT, "    converted_img = img[tf.newaxis, ...]\n"),
-            "convert the image to float32 in [0, 1]", id="uint8-to-the-detector"),
-    _mutant("run_detector", (CONVERT, "    converted_img = tf.cast(img, tf.float32)[tf.newaxis, ...]\n"),
-            "scale the pixels to [0, 1]: tf.cast keeps 0..255", id="cast-not-converted"),
-    _mutant("run_detector", (CONVERT, "    converted_img = tf.image.convert_image_dtype(img, tf.float32)\n"),
-            "add a batch axis of one", id="no-batch-axis"),
-    _mutant("run_detector", ("    return result\n", "    return None\n"),
-            "return the result: the lab's run_detector only prints it", id="prints-only"),
-    _mutant("run_detector", (NUMPY, ""),
-            "not numpy arrays", id="tensors-not-numpy", points=20),
+    mutant("run_detector", (CONVERT, "    converted_img = img[tf.newaxis, ...]\n"),
+           "convert the image to float32 in [0, 1]", id="uint8-to-the-detector"),
+    mutant("run_detector", (CONVERT, "    converted_img = tf.cast(img, tf.float32)[tf.newaxis, ...]\n"),
+           "scale the pixels to [0, 1]: tf.cast keeps 0..255", id="cast-not-converted"),
+    mutant("run_detector", (CONVERT, "    converted_img = tf.image.convert_image_dtype(img, tf.float32)\n"),
+           "add a batch axis of one", id="no-batch-axis"),
+    mutant("run_detector", ("    return result\n", "    return None\n"),
+           "return the result: the lab's run_detector only prints it", id="prints-only"),
+    mutant("run_detector", (NUMPY, ""),
+           "not numpy arrays", id="tensors-not-numpy", points=20),
 ]
 
 
 @pytest.mark.parametrize("exercise, edits, hint, points", MUTANTS)
 def test_mutant_loses_points_on_its_exercise_only_with_its_hint(tmp_path, exercise, edits, hint, points):
-    code = solution_source(MODULE)
-    for old, new in edits:
-        code = mutate(code, old, new)
-    result = grade(write_submission(tmp_path, code, MODULE), LAB)
-    assert_costs_its_exercise_only(result, LAB, exercise, hint, points)
+    assert_mutant_costs_its_exercise_only(tmp_path, LAB, MODULE, exercise, edits, hint, points)
 
 
 def test_every_exercise_has_at_least_three_mutants():
-    counts = {e.id: sum(1 for m in MUTANTS if m.values[0] == e.id) for e in assignment(LAB).exercises}
-    assert all(count >= 3 for count in counts.values()), counts
+    assert not exercises_with_fewer_mutants(MUTANTS, LAB)
 
 
 def test_solutions_full_marks_and_stubs_zero():

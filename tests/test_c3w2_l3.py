@@ -11,12 +11,12 @@ import pytest
 from graders.shared.registry import assignment
 from graders.suites import c3w2_l3
 from tests.grading_helpers import (
-    assert_costs_its_exercise_only,
+    assert_mutant_costs_its_exercise_only,
     assert_solutions_full_and_stubs_zero,
+    exercises_with_fewer_mutants,
     feedback,
     grade,
-    mutate,
-    solution_source,
+    mutant,
     write_submission,
 )
 
@@ -26,62 +26,51 @@ CALL = "    results = hub_model(image_np)\n"
 NUMPY = "    result = {key: value.numpy() for key, value in results.items()}\n"
 
 
-def _mutant(exercise, edits, hint, *, id, points=None):
-    if isinstance(edits[0], str):
-        edits = (edits,)
-    return pytest.param(exercise, edits, hint, points, id=id)
-
-
 MUTANTS = [
     # --- load_image_into_numpy_array ----------------------------------------------------------------
-    _mutant("load_image", (RESHAPE, RESHAPE.replace("(1, im_height, im_width, 3)", "(im_height, im_width, 3)")),
-            "add a batch axis of one", id="no-batch-axis"),
-    _mutant("load_image", (RESHAPE, RESHAPE.replace("(1, im_height, im_width, 3)", "(1, im_width, im_height, 3)")),
-            "PIL's image.size is (width, height)", id="width-and-height-swapped"),
-    _mutant("load_image", (RESHAPE, RESHAPE.replace(".astype(np.uint8)", ".astype(np.float32)")),
-            "cast to uint8", id="float32"),
-    _mutant("load_image", (RESHAPE, RESHAPE.replace(".astype(np.uint8)", "[..., ::-1].astype(np.uint8)")),
-            "keep the channel order RGB", id="bgr"),
+    mutant("load_image", (RESHAPE, RESHAPE.replace("(1, im_height, im_width, 3)", "(im_height, im_width, 3)")),
+           "add a batch axis of one", id="no-batch-axis"),
+    mutant("load_image", (RESHAPE, RESHAPE.replace("(1, im_height, im_width, 3)", "(1, im_width, im_height, 3)")),
+           "PIL's image.size is (width, height)", id="width-and-height-swapped"),
+    mutant("load_image", (RESHAPE, RESHAPE.replace(".astype(np.uint8)", ".astype(np.float32)")),
+           "cast to uint8", id="float32"),
+    mutant("load_image", (RESHAPE, RESHAPE.replace(".astype(np.uint8)", "[..., ::-1].astype(np.uint8)")),
+           "keep the channel order RGB", id="bgr"),
     # --- detect ------------------------------------------------------------------------------------
-    _mutant("detect", (CALL, "    results = hub_model(tf.image.convert_image_dtype(image_np, tf.float32))\n"),
-            "call the model on the uint8 batch itself", id="float-input"),
-    _mutant("detect", (CALL, "    results = hub_model(image_np[0])\n"),
-            "keep the batch axis", id="unbatched-input"),
-    _mutant("detect", (NUMPY, "    result = {key: value.numpy()[0] for key, value in results.items()}\n"),
-            "keep the outputs batched", id="unbatched-outputs"),
-    _mutant("detect", (NUMPY, NUMPY + '    result["detection_classes"] = result["detection_classes"] - 1\n'),
-            "the zoo's class ids are 1-based already", id="classes-made-0-based"),
-    _mutant("detect", (NUMPY, "    result = dict(results)\n"), "not numpy arrays", id="tensors", points=15),
+    mutant("detect", (CALL, "    results = hub_model(tf.image.convert_image_dtype(image_np, tf.float32))\n"),
+           "call the model on the uint8 batch itself", id="float-input"),
+    mutant("detect", (CALL, "    results = hub_model(image_np[0])\n"),
+           "keep the batch axis", id="unbatched-input"),
+    mutant("detect", (NUMPY, "    result = {key: value.numpy()[0] for key, value in results.items()}\n"),
+           "keep the outputs batched", id="unbatched-outputs"),
+    mutant("detect", (NUMPY, NUMPY + '    result["detection_classes"] = result["detection_classes"] - 1\n'),
+           "the zoo's class ids are 1-based already", id="classes-made-0-based"),
+    mutant("detect", (NUMPY, "    result = dict(results)\n"), "not numpy arrays", id="tensors", points=15),
     # --- draw_detections ---------------------------------------------------------------------------
-    _mutant("draw_detections", ("(result[\"detection_classes\"][0] + LABEL_ID_OFFSET)",
-                                "(result[\"detection_classes\"][0] + 1)"),
-            "use the classes as they are (LABEL_ID_OFFSET is 0)", id="label-offset-1"),
-    _mutant("draw_detections", ("        min_score_thresh=MIN_SCORE_THRESH,\n", ""),
-            "pass min_score_thresh=0.3", id="default-threshold"),
-    _mutant("draw_detections", ("        use_normalized_coordinates=True,\n", ""),
-            "pass use_normalized_coordinates=True", id="pixel-coordinates"),
-    _mutant("draw_detections", ("        agnostic_mode=False)", "        agnostic_mode=True)"),
-            "pass agnostic_mode=False", id="agnostic"),
-    _mutant("draw_detections", ("    return image_np_with_detections[0]\n", "    return image_np_with_detections\n"),
-            "return the one image", id="batch-returned"),
-    _mutant("draw_detections", ("    image_np_with_detections = image_np.copy()\n",
-                                "    image_np_with_detections = image_np\n"),
-            "draw on a copy", id="drawn-in-place", points=20),
+    mutant("draw_detections", ("(result[\"detection_classes\"][0] + LABEL_ID_OFFSET)",
+                               "(result[\"detection_classes\"][0] + 1)"),
+           "use the classes as they are (LABEL_ID_OFFSET is 0)", id="label-offset-1"),
+    mutant("draw_detections", ("        min_score_thresh=MIN_SCORE_THRESH,\n", ""),
+           "pass min_score_thresh=0.3", id="default-threshold"),
+    mutant("draw_detections", ("        use_normalized_coordinates=True,\n", ""),
+           "pass use_normalized_coordinates=True", id="pixel-coordinates"),
+    mutant("draw_detections", ("        agnostic_mode=False)", "        agnostic_mode=True)"),
+           "pass agnostic_mode=False", id="agnostic"),
+    mutant("draw_detections", ("    return image_np_with_detections[0]\n", "    return image_np_with_detections\n"),
+           "return the one image", id="batch-returned"),
+    mutant("draw_detections", ("    image_np_with_detections = image_np.copy()\n",
+                               "    image_np_with_detections = image_np\n"),
+           "draw on a copy", id="drawn-in-place", points=20),
 ]
 
 
 @pytest.mark.parametrize("exercise, edits, hint, points", MUTANTS)
 def test_mutant_loses_points_on_its_exercise_only_with_its_hint(tmp_path, exercise, edits, hint, points):
-    code = solution_source(MODULE)
-    for old, new in edits:
-        code = mutate(code, old, new)
-    result = grade(write_submission(tmp_path, code, MODULE), LAB)
-    assert_costs_its_exercise_only(result, LAB, exercise, hint, points)
+    assert_mutant_costs_its_exercise_only(tmp_path, LAB, MODULE, exercise, edits, hint, points)
 
 
 def test_every_exercise_has_at_least_three_mutants():
-    counts = {e.id: sum(1 for m in MUTANTS if m.values[0] == e.id) for e in assignment(LAB).exercises}
-    assert all(count >= 3 for count in counts.values()), counts
+    assert not exercises_with_fewer_mutants(MUTANTS, LAB)
 
 
 def test_solutions_full_marks_and_stubs_zero():

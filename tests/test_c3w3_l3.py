@@ -19,12 +19,12 @@ from graders.shared.registry import assignment
 from graders.suites import c3w3_l3
 from tests.grading_helpers import (
     ROOT,
-    assert_costs_its_exercise_only,
+    assert_mutant_costs_its_exercise_only,
     assert_solutions_full_and_stubs_zero,
+    exercises_with_fewer_mutants,
     feedback,
     grade,
-    mutate,
-    solution_source,
+    mutant,
     write_submission,
 )
 
@@ -36,53 +36,42 @@ THRESHOLD = "    detection_masks_reframed = tf.cast(detection_masks_reframed > M
 BOXES = '    detection_boxes = tf.convert_to_tensor(result["detection_boxes"][0])\n'
 
 
-def _mutant(exercise, edits, hint, *, id, points=None):
-    if isinstance(edits[0], str):
-        edits = (edits,)
-    return pytest.param(exercise, edits, hint, points, id=id)
-
-
 MUTANTS = [
     # --- run_inference -----------------------------------------------------------------------------
-    _mutant("run_inference", (CALL, "    results = hub_model(tf.image.convert_image_dtype(image_np, tf.float32))\n"),
-            "call the model on the uint8 image itself", id="float-input"),
-    _mutant("run_inference", (CALL, "    results = hub_model(image_np[0])\n"),
-            "keep the batch axis of one", id="unbatched-input"),
-    _mutant("run_inference", (NUMPY, "    result = {key: value.numpy()[0] for key, value in results.items()}\n"),
-            "keep the outputs batched", id="unbatched-outputs"),
-    _mutant("run_inference", (NUMPY, "    result = dict(results)\n"), "not numpy arrays", id="tensors", points=20),
+    mutant("run_inference", (CALL, "    results = hub_model(tf.image.convert_image_dtype(image_np, tf.float32))\n"),
+           "call the model on the uint8 image itself", id="float-input"),
+    mutant("run_inference", (CALL, "    results = hub_model(image_np[0])\n"),
+           "keep the batch axis of one", id="unbatched-input"),
+    mutant("run_inference", (NUMPY, "    result = {key: value.numpy()[0] for key, value in results.items()}\n"),
+           "keep the outputs batched", id="unbatched-outputs"),
+    mutant("run_inference", (NUMPY, "    result = dict(results)\n"), "not numpy arrays", id="tensors", points=20),
     # --- reframe_masks -----------------------------------------------------------------------------
-    _mutant("reframe_masks", (THRESHOLD, THRESHOLD.replace("MASK_THRESHOLD", "0.5")),
-            "keep the pixels above 0.6, as the lab does (you used 0.5)", id="threshold-0.5"),
-    _mutant("reframe_masks", (SIZE, SIZE.replace("image_np.shape[1], image_np.shape[2]",
-                                                 "image_np.shape[2], image_np.shape[1]")),
-            "pass the image's height, then its width", id="width-first"),
-    _mutant("reframe_masks", (BOXES, BOXES.replace('result["detection_boxes"][0]',
-                                                   'tf.gather(result["detection_boxes"][0], [1, 0, 3, 2], axis=1)')),
-            "pass the boxes as the model gives them", id="boxes-as-xy"),
-    _mutant("reframe_masks", (THRESHOLD, ""),
-            "threshold the reframed masks", id="not-thresholded"),
-    _mutant("reframe_masks", (THRESHOLD, THRESHOLD.replace("np.uint8", "tf.float32")),
-            "cast them to uint8", id="float-masks", points=30),
-    _mutant("reframe_masks", ('    result["detection_masks_reframed"] = detection_masks_reframed.numpy()\n'
-                              '    return result["detection_masks_reframed"]\n',
-                              "    return detection_masks_reframed.numpy()\n"),
-            "not stored in result['detection_masks_reframed']", id="not-stored", points=30),
+    mutant("reframe_masks", (THRESHOLD, THRESHOLD.replace("MASK_THRESHOLD", "0.5")),
+           "keep the pixels above 0.6, as the lab does (you used 0.5)", id="threshold-0.5"),
+    mutant("reframe_masks", (SIZE, SIZE.replace("image_np.shape[1], image_np.shape[2]",
+                                                "image_np.shape[2], image_np.shape[1]")),
+           "pass the image's height, then its width", id="width-first"),
+    mutant("reframe_masks", (BOXES, BOXES.replace('result["detection_boxes"][0]',
+                                                  'tf.gather(result["detection_boxes"][0], [1, 0, 3, 2], axis=1)')),
+           "pass the boxes as the model gives them", id="boxes-as-xy"),
+    mutant("reframe_masks", (THRESHOLD, ""),
+           "threshold the reframed masks", id="not-thresholded"),
+    mutant("reframe_masks", (THRESHOLD, THRESHOLD.replace("np.uint8", "tf.float32")),
+           "cast them to uint8", id="float-masks", points=30),
+    mutant("reframe_masks", ('    result["detection_masks_reframed"] = detection_masks_reframed.numpy()\n'
+                             '    return result["detection_masks_reframed"]\n',
+                             "    return detection_masks_reframed.numpy()\n"),
+           "not stored in result['detection_masks_reframed']", id="not-stored", points=30),
 ]
 
 
 @pytest.mark.parametrize("exercise, edits, hint, points", MUTANTS)
 def test_mutant_loses_points_on_its_exercise_only_with_its_hint(tmp_path, exercise, edits, hint, points):
-    code = solution_source(MODULE)
-    for old, new in edits:
-        code = mutate(code, old, new)
-    result = grade(write_submission(tmp_path, code, MODULE), LAB)
-    assert_costs_its_exercise_only(result, LAB, exercise, hint, points)
+    assert_mutant_costs_its_exercise_only(tmp_path, LAB, MODULE, exercise, edits, hint, points)
 
 
 def test_every_exercise_has_at_least_three_mutants():
-    counts = {e.id: sum(1 for m in MUTANTS if m.values[0] == e.id) for e in assignment(LAB).exercises}
-    assert all(count >= 3 for count in counts.values()), counts
+    assert not exercises_with_fewer_mutants(MUTANTS, LAB)
 
 
 def test_solutions_full_marks_and_stubs_zero():
