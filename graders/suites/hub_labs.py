@@ -172,16 +172,18 @@ def _numbers(value, last: int | None = None) -> np.ndarray | None:
     return array
 
 
-def outputs_of(result) -> dict:
-    """What a detector's result holds, as plain data: its keys, whether each is numpy, and the top
-    detections' boxes, scores, classes and entities with the shapes they came in (empty where the
-    result lacks them)."""
+def outputs_of(result, outputs=None) -> dict:
+    """What a detector's result holds, as plain data: its keys, whether the values of the model's
+    `outputs` among them (all of them when not given) are numpy arrays (a key of the learner's own
+    beside the model's may hold anything), and the top detections' boxes, scores, classes and
+    entities with the shapes they came in (empty where the result lacks them)."""
     found = {"keys": [], "numpy": False, "boxes": np.zeros((0, 4), np.float32), "scores": np.zeros((0,), np.float32),
              "classes": np.zeros((0,), np.float32), "entities": [], "boxes_shape": [], "scores_shape": []}
     if not isinstance(result, dict):
         return found
     found["keys"] = sorted(str(k) for k in result)
-    found["numpy"] = all(isinstance(value, np.ndarray) for value in result.values())
+    found["numpy"] = all(isinstance(value, np.ndarray) for key, value in result.items()
+                         if outputs is None or key in outputs)
     boxes, scores = _numbers(result.get("detection_boxes"), 4), _numbers(result.get("detection_scores"))
     classes = _numbers(result.get("detection_classes"))
     if boxes is not None:
@@ -191,7 +193,7 @@ def outputs_of(result) -> dict:
     if classes is not None:
         found["classes"] = classes.ravel()[:TOP].astype(np.float32)
     entities = as_array(result.get("detection_class_entities"))
-    if entities is not None and entities.size:
+    if "detection_class_entities" in result and entities is not None and entities.size:
         found["entities"] = _text(entities)
     return found
 
@@ -218,6 +220,7 @@ class RecordingCall:
     def __init__(self, callable_):
         self._callable = callable_
         self.given: list[dict] = []
+        self.outputs: set = set()  # the keys of what it answered
 
     def __call__(self, *args, **kwargs):
         value = args[0] if args else next(iter(kwargs.values()), None)
@@ -227,7 +230,10 @@ class RecordingCall:
             given = {"dtype": str(array.dtype), "shape": list(array.shape), "min": float(array.min()),
                      "max": float(array.max())}
         self.given.append(given)
-        return self._callable(*args, **kwargs)
+        answer = self._callable(*args, **kwargs)
+        if isinstance(answer, dict):
+            self.outputs.update(answer)
+        return answer
 
     def first(self) -> dict:
         return self.given[0] if self.given else dict(self.NOTHING)
@@ -248,7 +254,7 @@ def observe_call(scene, model, call, extra=None) -> dict:
     except Exception as error:  # noqa: BLE001 - see above
         result = None
         case["error"] = exception_sentence(error)
-    case.update(outputs_of(result), calls=len(recording.given), given=recording.first())
+    case.update(outputs_of(result, recording.outputs), calls=len(recording.given), given=recording.first())
     if extra is not None:
         case.update(extra(result if isinstance(result, dict) else {}))
     return case
