@@ -22,7 +22,7 @@ MAX_BOXES_TO_DRAW = 200
 DRAWN_SCORES = (0.97, 0.82, 0.64, 0.5, 0.41, 0.33, 0.3, 0.29, 0.12)  # seeded boxes: some under the threshold
 DRAWING_LEVELS = 8  # grey levels a drawn pixel may differ by (half size, rounding) ...
 DRAWING_SHARE = 0.995  # ... in this share of pixels
-MASK_IOU = 0.98  # a drawing "is" a known one when what it changed overlaps this much
+MASK_IOU = 0.98  # a drawing "is" a known mistake when where it departs from the expected one overlaps this much
 
 hub_classifier.refuse_downloads_on_import()
 
@@ -100,9 +100,11 @@ def drawn_with(image_np, result, changes: dict | None = None) -> np.ndarray:
     return image
 
 
-def changed_mask(drawn: np.ndarray, original: np.ndarray) -> np.ndarray:
-    """The pixels a drawing changed, packed 8 to a byte."""
-    return np.packbits(np.any(drawn != original, axis=-1))
+def departures(drawn: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """The pixels where a drawing departs from the expected one, packed 8 to a byte. Held against
+    the expected drawing rather than the bare image, so a mistake that only recolours (agnostic
+    mode) is told apart from one that changes the same pixels otherwise (labels left out)."""
+    return np.packbits(np.any(drawn != expected, axis=-1))
 
 
 def probe_draw(submission, params) -> dict:
@@ -113,17 +115,18 @@ def probe_draw(submission, params) -> dict:
         original = batch_of(scene)
         result = seeded_detections(seed, number)
         given = original.copy()
+        expected = drawn_with(original, result)
         drawn = hub_labs.as_array(function(given, {k: v.copy() for k, v in result.items()},
                                            dict(hub_detector.CATEGORY_INDEX)))
         case = {"scene": scene, "shape": [], "dtype": "none", "input_changed": bool(np.any(given != original)),
-                "pixels": hub_labs.NO_PIXELS, "changed": hub_labs.NO_PIXELS,
-                "mistakes": {name: changed_mask(drawn_with(original, result, changes), original[0])
+                "pixels": hub_labs.NO_PIXELS, "departures": hub_labs.NO_PIXELS,
+                "mistakes": {name: departures(drawn_with(original, result, changes), expected)
                              for name, changes in MISTAKES.items()}}
         if drawn is not None:
             case.update(shape=list(drawn.shape), dtype=str(drawn.dtype))
             image = drawn[0] if drawn.ndim == 4 and drawn.shape[0] == 1 else drawn
             if image.shape == original.shape[1:] and drawn.dtype == np.uint8:
-                case.update(pixels=hub_labs.half_size(image), changed=changed_mask(image, original[0]))
+                case.update(pixels=hub_labs.half_size(image), departures=departures(image, expected))
         cases.append(case)
     return {"cases": cases}
 
@@ -231,11 +234,12 @@ def check_draw(observation, reference) -> Verdict:
 
 
 def _like(mistake: str):
+    """The learner's drawing departs from the expected one where, and only where, `mistake` does."""
     def applies(o, r) -> bool:
-        cases = [(mine, theirs) for mine, theirs in zip(o["cases"], r["cases"]) if mine["changed"].size]
-        return bool(cases) and all(mask_iou(mine["changed"], mine["mistakes"][mistake]) >= MASK_IOU
-                                   and mask_iou(mine["changed"], theirs["changed"]) < MASK_IOU
-                                   for mine, theirs in cases)
+        cases = [mine for mine in o["cases"] if mine["departures"].size]
+        return bool(cases) and all(np.any(mine["departures"])
+                                   and mask_iou(mine["departures"], mine["mistakes"][mistake]) >= MASK_IOU
+                                   for mine in cases)
     return applies
 
 
