@@ -44,7 +44,7 @@ MUTANTS = [
             "keep the channel order RGB", id="bgr"),
     # --- detect ------------------------------------------------------------------------------------
     _mutant("detect", (CALL, "    results = hub_model(tf.image.convert_image_dtype(image_np, tf.float32))\n"),
-            "call the model on the uint8 batch itself", id="float-input"),
+            "call the model on the uint8 image itself", id="float-input"),
     _mutant("detect", (CALL, "    results = hub_model(image_np[0])\n"),
             "keep the batch axis", id="unbatched-input"),
     _mutant("detect", (NUMPY, "    result = {key: value.numpy()[0] for key, value in results.items()}\n"),

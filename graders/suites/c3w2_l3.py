@@ -174,13 +174,7 @@ def _classes_shifted(o, r, shift: float) -> bool:
 
 
 DETECT_HINTS = (
-    Hint("call the model on the uint8 batch itself: the zoo's detectors take uint8 pixels, not floats",
-         lambda o, r: any(dtype.startswith("float") for dtype in hub_labs.given_values(o, "dtype")),
-         seen=lambda o, r: next(dtype for dtype in hub_labs.given_values(o, "dtype") if dtype.startswith("float"))),
-    Hint("keep the batch axis: call the model on image_np, (1, height, width, 3), as it comes",
-         lambda o, r: any(len(shape) == 3 for shape in hub_labs.given_values(o, "shape"))),
-    Hint("keep the outputs batched, as the model returns them: the colab takes [0] only when it draws",
-         lambda o, r: any(case["boxes_shape"][:1] == [100] for case in o["cases"])),
+    *hub_labs.batched_call_hints("the zoo's detectors", "when it draws"),
     Hint("keep the classes as the model gives them: the zoo's class ids are 1-based already, as the label map's",
          lambda o, r: _classes_shifted(o, r, -1), seen=lambda o, r: "classes - 1"),
 )

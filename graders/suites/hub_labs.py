@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from graders.authoring import Figure, Verdict, compare, exception_sentence, pictures
+from graders.authoring import Figure, Hint, Verdict, compare, exception_sentence, pictures
 from graders.data import detection
 from graders.suites import common
 
@@ -300,6 +300,21 @@ def check_detector_call(observation, reference, function: str, passed: str, shap
         return Verdict(common.FORM_SHARE, "the detections are right but not numpy arrays: turn each output into one, "
                        "{key: value.numpy() for key, value in results.items()}", figures=[figure])
     return Verdict.passed(passed, figures=[figure])
+
+
+def batched_call_hints(model: str, unbatched_where: str) -> tuple[Hint, ...]:
+    """The hints of a function that calls a zoo-style model (uint8 batch of one in, batched outputs
+    out), shared by C3W2-L3's detect and C3W3-L3's run_inference: `model` names the model, and
+    `unbatched_where` says where the lab takes [0] itself."""
+    return (
+        Hint(f"call the model on the uint8 image itself: {model} takes uint8 pixels, not floats",
+             lambda o, r: any(dtype.startswith("float") for dtype in given_values(o, "dtype")),
+             seen=lambda o, r: next(d for d in given_values(o, "dtype") if d.startswith("float"))),
+        Hint("keep the batch axis of one: call the model on image_np, (1, height, width, 3), as it comes",
+             lambda o, r: any(len(shape) == 3 for shape in given_values(o, "shape"))),
+        Hint(f"keep the outputs batched, as the model returns them: the lab takes [0] only {unbatched_where}",
+             lambda o, r: any(case["boxes_shape"][:1] == [100] for case in o["cases"])),
+    )
 
 
 def boxes_figure(cases: list[dict], references: list[dict], caption: str) -> Figure:
