@@ -58,6 +58,8 @@ MUTANTS = [
             "use the classes as they are (LABEL_ID_OFFSET is 0)", id="label-offset-1"),
     _mutant("draw_detections", ("        min_score_thresh=MIN_SCORE_THRESH,\n", ""),
             "pass min_score_thresh=0.3", id="default-threshold"),
+    _mutant("draw_detections", ("        max_boxes_to_draw=MAX_BOXES_TO_DRAW,\n", ""),
+            "pass max_boxes_to_draw=200", id="default-max-boxes"),
     _mutant("draw_detections", ("        use_normalized_coordinates=True,\n", ""),
             "pass use_normalized_coordinates=True", id="pixel-coordinates"),
     _mutant("draw_detections", ("        agnostic_mode=False)", "        agnostic_mode=True)"),

@@ -19,7 +19,9 @@ from graders.suites import common, hub_labs
 
 MIN_SCORE_THRESH = 0.30  # the colab's arguments to viz_utils
 MAX_BOXES_TO_DRAW = 200
-DRAWN_SCORES = (0.97, 0.82, 0.64, 0.5, 0.41, 0.33, 0.3, 0.29, 0.12)  # seeded boxes: some under the threshold
+# seeded boxes, best first as a detector gives them: 24 at or above the threshold, more than
+# viz_utils' default max_boxes_to_draw of 20 (so leaving out the colab's 200 shows), some under it
+DRAWN_SCORES = tuple(round(0.97 - 0.029 * i, 3) for i in range(23)) + (0.3, 0.29, 0.12)
 DRAWING_LEVELS = 8  # grey levels a drawn pixel may differ by (half size, rounding) ...
 DRAWING_SHARE = 0.995  # ... in this share of pixels
 MASK_IOU = 0.98  # a drawing "is" a known mistake when where it departs from the expected one overlaps this much
@@ -81,7 +83,8 @@ def seeded_detections(seed: int, index: int) -> dict:
 # what the colab's call draws when one argument is changed: the known mistakes
 MISTAKES = {
     "classes_minus_one": {"class_shift": -1}, "classes_plus_one": {"class_shift": 1},
-    "default_threshold": {"min_score_thresh": 0.5}, "pixel_coordinates": {"use_normalized_coordinates": False},
+    "default_threshold": {"min_score_thresh": 0.5}, "default_max_boxes": {"max_boxes_to_draw": 20},
+    "pixel_coordinates": {"use_normalized_coordinates": False},
     "agnostic": {"agnostic_mode": True},
 }
 
@@ -244,6 +247,8 @@ DRAW_HINTS = (
          _like("classes_minus_one"), seen=lambda o, r: "classes - 1"),
     Hint(f"pass min_score_thresh={MIN_SCORE_THRESH}, as the colab does: viz_utils' default 0.5 hides boxes",
          _like("default_threshold")),
+    Hint(f"pass max_boxes_to_draw={MAX_BOXES_TO_DRAW}, as the colab does: viz_utils' default draws only the "
+         "first 20 boxes", _like("default_max_boxes")),
     Hint("pass use_normalized_coordinates=True: the boxes are fractions of the image, not pixels",
          _like("pixel_coordinates")),
     Hint("pass agnostic_mode=False: each class gets its own colour and name", _like("agnostic")),
