@@ -108,6 +108,36 @@ def test_other_correct_ways_get_full_marks(tmp_path):
     assert result.points == 100, feedback(result)
 
 
+# run_detector written for its own numpy loader (`.astype` on what load_img returns), and a result
+# kept with a key of the learner's own that is no numpy array.
+NUMPY_LOADER = textwrap.dedent('''
+    import numpy as np
+    import tensorflow as tf
+    import tensorflow_hub as hub
+    from PIL import Image
+
+
+    def load_detector(handle):
+        return hub.load(handle).signatures["default"]
+
+
+    def load_img(path):
+        return np.array(Image.open(path).convert("RGB"))
+
+
+    def run_detector(detector, path):
+        img = load_img(path).astype(np.float32) / 255.0
+        result = {key: value.numpy() for key, value in detector(tf.constant(img[None])).items()}
+        result["path"] = path
+        return result
+''')
+
+
+def test_a_run_detector_built_on_its_own_numpy_loader_and_an_extra_key_get_full_marks(tmp_path):
+    result = grade(write_submission(tmp_path, NUMPY_LOADER, MODULE), LAB)
+    assert result.points == 100, feedback(result)
+
+
 def test_a_learners_own_download_at_top_level_fails_at_once_and_clearly(tmp_path):
     code = solution_source(MODULE) + "\ndetector = load_detector(MODULE_HANDLE)\n"
     result = grade(write_submission(tmp_path, code, MODULE), LAB)

@@ -17,6 +17,8 @@ from tests.grading_helpers import (
     feedback,
     grade,
     mutant,
+    mutate,
+    solution_source,
     write_submission,
 )
 
@@ -38,7 +40,7 @@ MUTANTS = [
            "keep the channel order RGB", id="bgr"),
     # --- detect ------------------------------------------------------------------------------------
     mutant("detect", (CALL, "    results = hub_model(tf.image.convert_image_dtype(image_np, tf.float32))\n"),
-           "call the model on the uint8 batch itself", id="float-input"),
+           "call the model on the uint8 image itself", id="float-input"),
     mutant("detect", (CALL, "    results = hub_model(image_np[0])\n"),
            "keep the batch axis", id="unbatched-input"),
     mutant("detect", (NUMPY, "    result = {key: value.numpy()[0] for key, value in results.items()}\n"),
@@ -52,6 +54,8 @@ MUTANTS = [
            "use the classes as they are (LABEL_ID_OFFSET is 0)", id="label-offset-1"),
     mutant("draw_detections", ("        min_score_thresh=MIN_SCORE_THRESH,\n", ""),
            "pass min_score_thresh=0.3", id="default-threshold"),
+    mutant("draw_detections", ("        max_boxes_to_draw=MAX_BOXES_TO_DRAW,\n", ""),
+           "pass max_boxes_to_draw=200", id="default-max-boxes"),
     mutant("draw_detections", ("        use_normalized_coordinates=True,\n", ""),
            "pass use_normalized_coordinates=True", id="pixel-coordinates"),
     mutant("draw_detections", ("        agnostic_mode=False)", "        agnostic_mode=True)"),
@@ -109,11 +113,26 @@ def test_other_correct_ways_get_full_marks(tmp_path):
     assert result.points == 100, feedback(result)
 
 
-def test_the_drawing_mistakes_each_change_what_is_drawn():
-    """Every known mistake draws something else on the public cases: else its hint could not be told
-    apart from a right answer."""
+def test_the_drawing_mistakes_each_change_what_is_drawn_and_differ_from_each_other():
+    """Every known mistake draws something else on the public cases (else its hint could not be told
+    apart from a right answer), and departs from the expected drawing elsewhere than every other
+    (else two hints would fire for one mistake)."""
     from graders.judge.references import load_reference
 
     for case in load_reference(LAB, "draw_detections")["cases"]:
+        assert not case["departures"].any()
         for name, mask in case["mistakes"].items():
-            assert c3w2_l3.mask_iou(mask, case["changed"]) < c3w2_l3.MASK_IOU, name
+            assert mask.any(), name
+            for other, theirs in case["mistakes"].items():
+                if other != name:
+                    assert c3w2_l3.mask_iou(mask, theirs) < c3w2_l3.MASK_IOU, (name, other)
+
+
+def test_labels_left_out_are_not_taken_for_agnostic_mode(tmp_path):
+    """skip_labels=True changes the same pixels as agnostic mode (a label of the score alone) but
+    keeps each class's colour: the agnostic hint must not fire for it."""
+    code = mutate(solution_source(MODULE), "        agnostic_mode=False)",
+                  "        agnostic_mode=False, skip_labels=True)")
+    result = grade(write_submission(tmp_path, code, MODULE), LAB, exercises=["draw_detections"])
+    said = feedback(result)["draw_detections"]
+    assert result.points == 0 and "agnostic_mode" not in said, said

@@ -19,10 +19,12 @@ from graders.suites import common, hub_labs
 
 MIN_SCORE_THRESH = 0.30  # the colab's arguments to viz_utils
 MAX_BOXES_TO_DRAW = 200
-DRAWN_SCORES = (0.97, 0.82, 0.64, 0.5, 0.41, 0.33, 0.3, 0.29, 0.12)  # seeded boxes: some under the threshold
+# seeded boxes, best first as a detector gives them: 24 at or above the threshold, more than
+# viz_utils' default max_boxes_to_draw of 20 (so leaving out the colab's 200 shows), some under it
+DRAWN_SCORES = tuple(round(0.97 - 0.029 * i, 3) for i in range(23)) + (0.3, 0.29, 0.12)
 DRAWING_LEVELS = 8  # grey levels a drawn pixel may differ by (half size, rounding) ...
 DRAWING_SHARE = 0.995  # ... in this share of pixels
-MASK_IOU = 0.98  # a drawing "is" a known one when what it changed overlaps this much
+MASK_IOU = 0.98  # a drawing "is" a known mistake when where it departs from the expected one overlaps this much
 
 hub_classifier.refuse_downloads_on_import()
 
@@ -81,7 +83,8 @@ def seeded_detections(seed: int, index: int) -> dict:
 # what the colab's call draws when one argument is changed: the known mistakes
 MISTAKES = {
     "classes_minus_one": {"class_shift": -1}, "classes_plus_one": {"class_shift": 1},
-    "default_threshold": {"min_score_thresh": 0.5}, "pixel_coordinates": {"use_normalized_coordinates": False},
+    "default_threshold": {"min_score_thresh": 0.5}, "default_max_boxes": {"max_boxes_to_draw": 20},
+    "pixel_coordinates": {"use_normalized_coordinates": False},
     "agnostic": {"agnostic_mode": True},
 }
 
@@ -100,9 +103,11 @@ def drawn_with(image_np, result, changes: dict | None = None) -> np.ndarray:
     return image
 
 
-def changed_mask(drawn: np.ndarray, original: np.ndarray) -> np.ndarray:
-    """The pixels a drawing changed, packed 8 to a byte."""
-    return np.packbits(np.any(drawn != original, axis=-1))
+def departures(drawn: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """The pixels where a drawing departs from the expected one, packed 8 to a byte. Held against
+    the expected drawing rather than the bare image, so a mistake that only recolours (agnostic
+    mode) is told apart from one that changes the same pixels otherwise (labels left out)."""
+    return np.packbits(np.any(drawn != expected, axis=-1))
 
 
 def probe_draw(submission, params) -> dict:
@@ -113,17 +118,18 @@ def probe_draw(submission, params) -> dict:
         original = batch_of(scene)
         result = seeded_detections(seed, number)
         given = original.copy()
+        expected = drawn_with(original, result)
         drawn = hub_labs.as_array(function(given, {k: v.copy() for k, v in result.items()},
                                            dict(hub_detector.CATEGORY_INDEX)))
         case = {"scene": scene, "shape": [], "dtype": "none", "input_changed": bool(np.any(given != original)),
-                "pixels": hub_labs.NO_PIXELS, "changed": hub_labs.NO_PIXELS,
-                "mistakes": {name: changed_mask(drawn_with(original, result, changes), original[0])
+                "pixels": hub_labs.NO_PIXELS, "departures": hub_labs.NO_PIXELS,
+                "mistakes": {name: departures(drawn_with(original, result, changes), expected)
                              for name, changes in MISTAKES.items()}}
         if drawn is not None:
             case.update(shape=list(drawn.shape), dtype=str(drawn.dtype))
             image = drawn[0] if drawn.ndim == 4 and drawn.shape[0] == 1 else drawn
             if image.shape == original.shape[1:] and drawn.dtype == np.uint8:
-                case.update(pixels=hub_labs.half_size(image), changed=changed_mask(image, original[0]))
+                case.update(pixels=hub_labs.half_size(image), departures=departures(image, expected))
         cases.append(case)
     return {"cases": cases}
 
@@ -171,13 +177,7 @@ def _classes_shifted(o, r, shift: float) -> bool:
 
 
 DETECT_HINTS = (
-    Hint("call the model on the uint8 batch itself: the zoo's detectors take uint8 pixels, not floats",
-         lambda o, r: any(dtype.startswith("float") for dtype in hub_labs.given_values(o, "dtype")),
-         seen=lambda o, r: next(dtype for dtype in hub_labs.given_values(o, "dtype") if dtype.startswith("float"))),
-    Hint("keep the batch axis: call the model on image_np, (1, height, width, 3), as it comes",
-         lambda o, r: any(len(shape) == 3 for shape in hub_labs.given_values(o, "shape"))),
-    Hint("keep the outputs batched, as the model returns them: the colab takes [0] only when it draws",
-         lambda o, r: any(case["boxes_shape"][:1] == [100] for case in o["cases"])),
+    *hub_labs.batched_call_hints("the zoo's detectors", "when it draws"),
     Hint("keep the classes as the model gives them: the zoo's class ids are 1-based already, as the label map's",
          lambda o, r: _classes_shifted(o, r, -1), seen=lambda o, r: "classes - 1"),
 )
@@ -231,11 +231,12 @@ def check_draw(observation, reference) -> Verdict:
 
 
 def _like(mistake: str):
+    """The learner's drawing departs from the expected one where, and only where, `mistake` does."""
     def applies(o, r) -> bool:
-        cases = [(mine, theirs) for mine, theirs in zip(o["cases"], r["cases"]) if mine["changed"].size]
-        return bool(cases) and all(mask_iou(mine["changed"], mine["mistakes"][mistake]) >= MASK_IOU
-                                   and mask_iou(mine["changed"], theirs["changed"]) < MASK_IOU
-                                   for mine, theirs in cases)
+        cases = [mine for mine in o["cases"] if mine["departures"].size]
+        return bool(cases) and all(np.any(mine["departures"])
+                                   and mask_iou(mine["departures"], mine["mistakes"][mistake]) >= MASK_IOU
+                                   for mine in cases)
     return applies
 
 
@@ -246,6 +247,8 @@ DRAW_HINTS = (
          _like("classes_minus_one"), seen=lambda o, r: "classes - 1"),
     Hint(f"pass min_score_thresh={MIN_SCORE_THRESH}, as the colab does: viz_utils' default 0.5 hides boxes",
          _like("default_threshold")),
+    Hint(f"pass max_boxes_to_draw={MAX_BOXES_TO_DRAW}, as the colab does: viz_utils' default draws only the "
+         "first 20 boxes", _like("default_max_boxes")),
     Hint("pass use_normalized_coordinates=True: the boxes are fractions of the image, not pixels",
          _like("pixel_coordinates")),
     Hint("pass agnostic_mode=False: each class gets its own colour and name", _like("agnostic")),

@@ -140,15 +140,7 @@ def check_inference(observation, reference) -> Verdict:
         shape_keys=("boxes_shape", "scores_shape"), extra=masks_problem)
 
 
-INFERENCE_HINTS = (
-    Hint("call the model on the uint8 image itself: the hub Mask R-CNN takes uint8 pixels, not floats",
-         lambda o, r: any(dtype.startswith("float") for dtype in hub_labs.given_values(o, "dtype")),
-         seen=lambda o, r: next(d for d in hub_labs.given_values(o, "dtype") if d.startswith("float"))),
-    Hint("keep the batch axis of one: the model takes (1, height, width, 3)",
-         lambda o, r: any(len(shape) == 3 for shape in hub_labs.given_values(o, "shape"))),
-    Hint("keep the outputs batched, as the model returns them: the lab takes [0] when it reframes the masks",
-         lambda o, r: any(case["boxes_shape"][:1] == [100] for case in o["cases"])),
-)
+INFERENCE_HINTS = hub_labs.batched_call_hints("the hub Mask R-CNN", "when it reframes the masks")
 
 
 def _unpack(mask: np.ndarray, shape) -> np.ndarray:

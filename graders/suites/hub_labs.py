@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from graders.authoring import Figure, Verdict, compare, exception_sentence, pictures
+from graders.authoring import Figure, Hint, Verdict, compare, exception_sentence, pictures
 from graders.data import detection
 from graders.suites import common
 
@@ -89,6 +89,25 @@ def observe_loaded(value) -> dict:
     return observed
 
 
+def own_loader_when_right(own, reference):
+    """The loader a later probe lets the learner's code call: always the reference's pixels (a
+    broken loader costs only its own points, and another decoder's last grey level cannot move the
+    detections), but as a numpy array where the learner's own loader returns the right pixels as
+    one, so code written for what that loader returns (`.astype`, numpy slicing) keeps working."""
+    def load(path):
+        expected = reference(path)
+        try:
+            mine = own(path)
+        except Exception:  # noqa: BLE001 - a loader that fails is replaced, as a wrong one is
+            return expected
+        a, b = observe_loaded(mine), observe_loaded(expected)
+        if (isinstance(mine, np.ndarray) and a["shape"] == b["shape"] and a["dtype"] == b["dtype"]
+                and pixels_match(a["pixels"], b["pixels"])):
+            return np.array(as_array(expected), dtype=mine.dtype)
+        return expected
+    return load
+
+
 def pixel_difference(mine: np.ndarray, theirs: np.ndarray) -> tuple[float, float]:
     difference = np.abs(mine.astype(np.float64) - theirs.astype(np.float64))
     return float(difference.mean()), float(difference.max())
@@ -153,16 +172,18 @@ def _numbers(value, last: int | None = None) -> np.ndarray | None:
     return array
 
 
-def outputs_of(result) -> dict:
-    """What a detector's result holds, as plain data: its keys, whether each is numpy, and the top
-    detections' boxes, scores, classes and entities with the shapes they came in (empty where the
-    result lacks them)."""
+def outputs_of(result, outputs=None) -> dict:
+    """What a detector's result holds, as plain data: its keys, whether the values of the model's
+    `outputs` among them (all of them when not given) are numpy arrays (a key of the learner's own
+    beside the model's may hold anything), and the top detections' boxes, scores, classes and
+    entities with the shapes they came in (empty where the result lacks them)."""
     found = {"keys": [], "numpy": False, "boxes": np.zeros((0, 4), np.float32), "scores": np.zeros((0,), np.float32),
              "classes": np.zeros((0,), np.float32), "entities": [], "boxes_shape": [], "scores_shape": []}
     if not isinstance(result, dict):
         return found
     found["keys"] = sorted(str(k) for k in result)
-    found["numpy"] = all(isinstance(value, np.ndarray) for value in result.values())
+    found["numpy"] = all(isinstance(value, np.ndarray) for key, value in result.items()
+                         if outputs is None or key in outputs)
     boxes, scores = _numbers(result.get("detection_boxes"), 4), _numbers(result.get("detection_scores"))
     classes = _numbers(result.get("detection_classes"))
     if boxes is not None:
@@ -172,7 +193,7 @@ def outputs_of(result) -> dict:
     if classes is not None:
         found["classes"] = classes.ravel()[:TOP].astype(np.float32)
     entities = as_array(result.get("detection_class_entities"))
-    if entities is not None and entities.size:
+    if "detection_class_entities" in result and entities is not None and entities.size:
         found["entities"] = _text(entities)
     return found
 
@@ -199,6 +220,7 @@ class RecordingCall:
     def __init__(self, callable_):
         self._callable = callable_
         self.given: list[dict] = []
+        self.outputs: set = set()  # the keys of what it answered
 
     def __call__(self, *args, **kwargs):
         value = args[0] if args else next(iter(kwargs.values()), None)
@@ -208,7 +230,10 @@ class RecordingCall:
             given = {"dtype": str(array.dtype), "shape": list(array.shape), "min": float(array.min()),
                      "max": float(array.max())}
         self.given.append(given)
-        return self._callable(*args, **kwargs)
+        answer = self._callable(*args, **kwargs)
+        if isinstance(answer, dict):
+            self.outputs.update(answer)
+        return answer
 
     def first(self) -> dict:
         return self.given[0] if self.given else dict(self.NOTHING)
@@ -229,7 +254,7 @@ def observe_call(scene, model, call, extra=None) -> dict:
     except Exception as error:  # noqa: BLE001 - see above
         result = None
         case["error"] = exception_sentence(error)
-    case.update(outputs_of(result), calls=len(recording.given), given=recording.first())
+    case.update(outputs_of(result, recording.outputs), calls=len(recording.given), given=recording.first())
     if extra is not None:
         case.update(extra(result if isinstance(result, dict) else {}))
     return case
@@ -275,6 +300,21 @@ def check_detector_call(observation, reference, function: str, passed: str, shap
         return Verdict(common.FORM_SHARE, "the detections are right but not numpy arrays: turn each output into one, "
                        "{key: value.numpy() for key, value in results.items()}", figures=[figure])
     return Verdict.passed(passed, figures=[figure])
+
+
+def batched_call_hints(model: str, unbatched_where: str) -> tuple[Hint, ...]:
+    """The hints of a function that calls a zoo-style model (uint8 batch of one in, batched outputs
+    out), shared by C3W2-L3's detect and C3W3-L3's run_inference: `model` names the model, and
+    `unbatched_where` says where the lab takes [0] itself."""
+    return (
+        Hint(f"call the model on the uint8 image itself: {model} takes uint8 pixels, not floats",
+             lambda o, r: any(dtype.startswith("float") for dtype in given_values(o, "dtype")),
+             seen=lambda o, r: next(d for d in given_values(o, "dtype") if d.startswith("float"))),
+        Hint("keep the batch axis of one: call the model on image_np, (1, height, width, 3), as it comes",
+             lambda o, r: any(len(shape) == 3 for shape in given_values(o, "shape"))),
+        Hint(f"keep the outputs batched, as the model returns them: the lab takes [0] only {unbatched_where}",
+             lambda o, r: any(case["boxes_shape"][:1] == [100] for case in o["cases"])),
+    )
 
 
 def boxes_figure(cases: list[dict], references: list[dict], caption: str) -> Figure:
