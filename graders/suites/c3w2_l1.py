@@ -67,12 +67,7 @@ def probe_load_detector(submission, params) -> dict:
 
 # --- in the worker: the image loader -------------------------------------------------------------
 def probe_load_img(submission, params) -> dict:
-    import tempfile
-
-    function = submission.function("load_img")
-    with tempfile.TemporaryDirectory(prefix="cvgrade-l1-") as folder:
-        return {"cases": [{"scene": scene, **hub_labs.observe_loaded(function(hub_labs.write_scene(scene, folder)))}
-                          for scene in scenes(common.probe_seed(params))]}
+    return hub_labs.observe_loader(submission.function("load_img"), scenes(common.probe_seed(params)))
 
 
 # --- in the worker: running the detector ---------------------------------------------------------

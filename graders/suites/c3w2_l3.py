@@ -40,12 +40,8 @@ def batch_of(scene) -> np.ndarray:
 
 # --- in the worker: the loader -------------------------------------------------------------------
 def probe_loader(submission, params) -> dict:
-    import tempfile
-
-    function = submission.function("load_image_into_numpy_array")
-    with tempfile.TemporaryDirectory(prefix="cvgrade-l3-") as folder:
-        return {"cases": [{"scene": scene, **hub_labs.observe_loaded(function(hub_labs.write_scene(scene, folder)))}
-                          for scene in scenes(common.probe_seed(params), salt=31)]}
+    return hub_labs.observe_loader(submission.function("load_image_into_numpy_array"),
+                                   scenes(common.probe_seed(params), salt=31))
 
 
 # --- in the worker: the detector ---------------------------------------------------------------------

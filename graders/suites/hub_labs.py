@@ -89,6 +89,15 @@ def observe_loaded(value) -> dict:
     return observed
 
 
+def observe_loader(function, cases) -> dict:
+    """A loader's observation: each scene written to a scratch folder, read back by `function`."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="cvgrade-loader-") as folder:
+        return {"cases": [{"scene": scene, **observe_loaded(function(write_scene(scene, folder)))}
+                          for scene in cases]}
+
+
 def own_loader_when_right(own, reference):
     """The loader a later probe lets the learner's code call: always the reference's pixels (a
     broken loader costs only its own points, and another decoder's last grey level cannot move the
