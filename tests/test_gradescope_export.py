@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from graders.control.sandbox import bubblewrap_works
+from graders.frontends.batch.intake import Entry
 from graders.frontends.gradescope_export import ExportRefused, export
 from graders.shared.limits import Limits
 from graders.shared.registry import all_assignments, assignment
@@ -157,3 +158,34 @@ def test_an_upload_without_code_gets_zero_and_the_reason(autograder, tmp_path):
     document = run_autograder(autograder, {"notes.txt": notes})
     assert document["score"] == 0 and document["tests"] == []
     assert document["output"].startswith("not graded: ") and "no .py file or notebook" in document["output"]
+
+
+def test_an_upload_becomes_the_batch_entry_of_its_shape(tmp_path):
+    """A zip alone is graded as a zip, anything else as the learner's folder; model files at the
+    top level go with either, as the batch groups `alice.keras` with `alice.py`."""
+    from graders.frontends.gradescope_run import submission_entry
+
+    upload = tmp_path / "submission"
+    upload.mkdir()
+    (upload / "work.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    assert submission_entry(upload) == Entry("submission", (upload / "work.zip",), "zip")
+    (upload / "mine.keras").write_bytes(b"model")
+    assert submission_entry(upload) == Entry("submission", (upload / "work.zip", upload / "mine.keras"), "zip")
+    (upload / "salientcat1.jpg").write_bytes(b"jpeg")
+    assert submission_entry(upload) == Entry("submission", (upload, upload / "mine.keras"), "folder")
+    for path in upload.iterdir():
+        path.unlink()
+    (upload / "c3w4_saliency.py").write_text("")
+    (upload / ".DS_Store").write_bytes(b"")
+    assert submission_entry(upload) == Entry("submission", (upload,), "folder")
+
+
+def test_the_command_line_refuses_with_one_sentence(tmp_path, capsys):
+    from graders.frontends.cli import main
+
+    assert main(["gradescope", "c3w4_l1", str(tmp_path / "lab.zip")]) == 2
+    assert capsys.readouterr().err.startswith("cvgrade gradescope: c3w4_l1 is a practice lab")
+    assert main(["gradescope", "c9w9", str(tmp_path / "x.zip")]) == 2
+    assert "unknown assignment 'c9w9'" in capsys.readouterr().err
+    assert main(["gradescope", "C3W4", str(tmp_path / "c3w4.zip")]) == 0
+    assert "wrote" in capsys.readouterr().out and zipfile.is_zipfile(tmp_path / "c3w4.zip")
