@@ -115,8 +115,15 @@ def bubblewrap_command(hidden: list[Path], stage: Path | None, drops_user: bool,
     if os.geteuid() != 0:
         command.append("--unshare-user")
     runtime = _runtime_paths()
+    made: set[Path] = set()
     for path in runtime:  # a project or interpreter that lives under /tmp stays visible
         if Path("/tmp") in path.parents:
+            # The folders on the way exist only in the new /tmp; bubblewrap would make them 0700,
+            # which a worker running as another user could not pass.
+            for folder in reversed(path.parents):
+                if Path("/tmp") in folder.parents and folder not in made:
+                    made.add(folder)
+                    command += ["--perms", "0755", "--dir", str(folder)]
             command += ["--ro-bind", str(path), str(path)]
     if drops_user:
         # Workers drop to another user: re-open the way to the interpreter and the project

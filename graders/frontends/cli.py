@@ -2,7 +2,8 @@
 
 For learners: `list` the assignments, `check` one (points and feedback per exercise, the same
 run as `pytest graders/test_<id>.py`), `watch` it while you edit. For instructors: `batch`
-grades a class; `fixtures` rebuilds the reference observations from solutions/.
+grades a class; `gradescope` writes an assignment's Gradescope autograder; `fixtures` rebuilds
+the reference observations from solutions/.
 """
 
 from __future__ import annotations
@@ -84,6 +85,25 @@ def _batch(args) -> int:
     return 0
 
 
+def _gradescope(args) -> int:
+    from pathlib import Path
+
+    from graders.frontends.gradescope_export import ExportRefused, export
+    from graders.shared.limits import Limits, MiB
+    from graders.shared.registry import assignment
+
+    try:
+        suite = assignment(args.assignment)
+        limits = Limits(probe_seconds=args.time_limit, memory_bytes=args.memory_limit * MiB)
+        names = export(suite, Path(args.out), limits, args.sandbox)
+    except (KeyError, ExportRefused) as error:
+        print(f"cvgrade gradescope: {error.args[0]}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}: {suite.title}, {len(names)} files (setup.sh, run_autograder and the grader); "
+          "upload it as the autograder of a Gradescope programming assignment")
+    return 0
+
+
 def _watch(args) -> int:
     from pathlib import Path
 
@@ -141,6 +161,15 @@ def main(argv: list[str] | None = None) -> int:
     batch.add_argument("--seed", type=int, help="probe seed (default: a secret one per run; the "
                                                   "reports record it, so a regrade can reuse it)")
     batch.set_defaults(run=_batch)
+    gradescope = verbs.add_parser("gradescope", help="(instructors) write an assignment's Gradescope autograder zip")
+    gradescope.add_argument("assignment", help="assignment id, e.g. c3w4 (graded assignments only)")
+    gradescope.add_argument("out", help="the zip to write, e.g. c3w4_autograder.zip")
+    gradescope.add_argument("--time-limit", type=float, default=120.0, help="seconds per exercise (default 120)")
+    gradescope.add_argument("--memory-limit", type=int, default=4096, help="MiB per learner (default 4096)")
+    gradescope.add_argument("--sandbox", choices=("auto", "bubblewrap", "off"), default="auto",
+                            help="as for batch: auto (default) grades only in bubblewrap's sandbox; off "
+                                 "grades without it (only when asked)")
+    gradescope.set_defaults(run=_gradescope)
     watch = verbs.add_parser("watch", help="grade again every time you save (uses the warm grading server)")
     watch.add_argument("assignment", help="assignment id, e.g. c3w3")
     watch.add_argument("path", nargs="?", help="what to grade (default: exercises/)")

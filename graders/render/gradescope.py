@@ -44,3 +44,13 @@ def gradescope_document(results: list[AssignmentResult], grading: str = LEARNER_
 
 def write_gradescope(path: str | os.PathLike, results: list[AssignmentResult], grading: str = LEARNER_SIDE) -> None:
     atomic_write_text(path, json.dumps(gradescope_document(results, grading), indent=2))
+
+
+def not_graded_document(reason: str) -> dict:
+    """A submission with nothing to grade (refused, unreadable, or the grader could not run): 0
+    points, and the one sentence why where the learner reads it."""
+    return {"score": 0, "output": f"not graded: {reason}", "tests": [], "visibility": "visible"}
+
+
+def write_not_graded(path: str | os.PathLike, reason: str) -> None:
+    atomic_write_text(path, json.dumps(not_graded_document(reason), indent=2))

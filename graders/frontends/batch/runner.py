@@ -126,8 +126,7 @@ def write_learner(out: Path, record: LearnerRecord, digest: str, run_info: dict)
     if results:
         render.write_gradescope(folder / "results.json", results, render.batch_grading(run_info))
     else:
-        atomic_write_text(folder / "results.json", json.dumps(
-            {"score": 0, "output": f"not graded: {record.reason}", "tests": []}, indent=2))
+        render.write_not_graded(folder / "results.json", record.reason)
     stored = {"format": RECORD_FORMAT, "digest": digest, "run": run_info, **record_to_dict(record)}
     atomic_write_text(folder / "record.json", json.dumps(stored))
 
@@ -177,10 +176,14 @@ class BatchRun:
         self.records: dict[str, LearnerRecord] = {}
         self.sandbox = "none started (no learner needed grading)"  # what ran: `Sandbox.describe`
 
+    def entries(self) -> list[Entry]:
+        """The learners of this run: one per entry of the submissions folder."""
+        return discover(self.options.submissions)
+
     def plan(self) -> tuple[list[tuple[Entry, str]], list[tuple[Entry, str]]]:
         """(to grade, already graded) with each entry's content digest."""
         todo, done = [], []
-        for entry in discover(self.options.submissions):
+        for entry in self.entries():
             digest = entry_digest(entry)
             stored = None if self.options.redo else stored_record(self.out, entry, digest, self.assignment.id)
             if stored is not None:
