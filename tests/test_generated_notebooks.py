@@ -286,3 +286,27 @@ def test_the_running_notebook_is_found_where_the_front_end_says(tmp_path, monkey
     monkeypatch.setenv("JPY_SESSION_NAME", str(copy))
     assert find_notebook(assignment("c3w3")) == copy.resolve()
     assert find_notebook(assignment("c3w3"), copy.parent / "C3W3 copy.ipynb") == copy.resolve()
+
+
+# ---------------------------------------------------------------------------
+# The model file: made from the notebook by the course's entry point, graded beside it
+# ---------------------------------------------------------------------------
+def test_a_model_trained_from_the_notebook_is_graded_beside_it(tmp_path):
+    path = solution_notebook("c3w4", tmp_path)
+    trained = subprocess.run([sys.executable, "-m", "exercises.c3w4_training", "--submission", str(path),
+                              "--epochs", "1", "--train-size", "16"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=600)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    assert f"saved the model to {tmp_path / 'cat_or_not.keras'}" in trained.stdout
+    result = grade(path, "c3w4", exercises=["trained_model"])
+    (graded,) = result.exercises
+    assert graded.status != "error" and "no trained model file" not in graded.feedback, graded.feedback
+    assert any(figure.png for figure in graded.figures)  # its saliency maps, judged and shown
+
+
+def test_a_training_entry_point_refuses_other_files(tmp_path):
+    from exercises import submission_files
+
+    (tmp_path / "C3W3.txt").write_text("")
+    with pytest.raises(ValueError, match=r"must be a \.py file or a notebook \(\.ipynb\), got C3W3\.txt"):
+        submission_files.resolve_submission(tmp_path / "C3W3.txt", "c3w3_segmentation.py")

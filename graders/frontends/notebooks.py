@@ -180,6 +180,21 @@ def _points(exercise) -> str:
     return f"{exercise.title} ({exercise.points:g} points)" if exercise.points else exercise.title
 
 
+def _usage(training: Path, name: str) -> str | None:
+    """The entry point's usage line from its docstring (`python -m exercises.c3w3_training
+    --submission PATH --epochs N ...`), for this notebook's path."""
+    docstring = ast.get_docstring(ast.parse(training.read_text(encoding="utf-8"))) or ""
+    lines = docstring.split("\n")
+    for index, line in enumerate(lines):
+        if line.strip().startswith(f"python -m exercises.{training.stem} "):
+            usage = line.strip()
+            while usage.endswith("\\") and index + 1 < len(lines):
+                index += 1
+                usage = usage[:-1].rstrip() + " " + lines[index].strip()
+            return usage.replace("--submission PATH", f"--submission notebooks/{name}")
+    return None
+
+
 def _model_cell(suite: Assignment, name: str) -> str | None:
     """How a trained model (or a results file) is graded, when the assignment grades one."""
     exercises = [e for e in suite.exercises if e.needs_model_file]
@@ -190,11 +205,11 @@ def _model_cell(suite: Assignment, name: str) -> str | None:
     text = (f"## Graded from a file\n\n{graded}: read from a file beside this notebook "
             f"(the first of {names} found there), not from the cells.")
     training = EXERCISES / f"{suite.id}_training.py"
-    if training.is_file():
+    usage = _usage(training, name) if training.is_file() else None
+    if usage:
         text += (f" The course's entry point makes it with this notebook's functions and saves it "
-                 f"beside the notebook (run from the project's folder):\n\n"
-                 f"    python -m exercises.{training.stem} --submission notebooks/{name}\n\n"
-                 f"`python -m exercises.{training.stem} --help` lists its options.")
+                 f"beside the notebook (run from the project's folder):\n\n    {usage}\n\n"
+                 f"`python -m exercises.{training.stem} --help` says more.")
     return text + "\n"
 
 
