@@ -25,9 +25,9 @@ from graders.submissions.notebook import GRADING_MODULE, load_notebook
 
 NOTEBOOKS = ROOT / "notebooks"
 SUITES = [suite.id for suite in all_assignments()]
-# Graded whole, stubs and solutions: the three graded assignments that have exercises written in
-# cells (C3W2's steps need the course's files laid out, and its tests grade them), and two labs.
-GRADED = ["c3w1", "c3w3", "c3w4", "c3w1_l3", "c3w4_l4"]
+# Graded whole, stubs and solutions: the four assignments (C3W2's course steps written as
+# functions, as its module writes them) and two labs.
+GRADED = ["c3w1", "c3w2", "c3w3", "c3w4", "c3w1_l3", "c3w4_l4"]
 
 
 def _committed(suite_id: str) -> Path:
