@@ -5,7 +5,8 @@ Usage:
     python -m exercises.c3w1_training --submission PATH --epochs N \\
         [--out birds.keras] [--train-size 3000] [--birds-dir TFDS_DIR] [--batch-size 64]
 
-PATH is your ``c3w1_bounding_boxes.py``, or a folder that contains it. The
+PATH is your ``c3w1_bounding_boxes.py`` or a folder that contains it, or
+your notebook (notebooks/C3W1.ipynb). The
 script builds your model with ``define_and_compile_model()``, trains it on the
 localization set's training split (or on the real Caltech Birds 2010, given a
 local TensorFlow Datasets copy with ``--birds-dir``), with
@@ -68,7 +69,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m exercises.c3w1_training",
                                      description="Train the C3W1 box regression model.")
     parser.add_argument("--submission", required=True,
-                        help=f"your {SUBMISSION_FILE}, or the folder that holds it")
+                        help=f"your {SUBMISSION_FILE}, the folder that holds it, or your notebook (.ipynb)")
     parser.add_argument("--epochs", type=int, required=True, help="number of training epochs")
     parser.add_argument("--out", help=f"where to save the model (default: {DEFAULT_MODEL_NAME} next "
                                       "to the submission); must end in .keras")

@@ -4,7 +4,8 @@ Usage:
 
     python -m exercises.c3w2_training --submission PATH [--out results.data] [--frames 237]
 
-PATH is your ``c3w2_zombie_detection.py``, or a folder that holds it. The script lays out
+PATH is your ``c3w2_zombie_detection.py``, or a folder that holds it, or your notebook
+(notebooks/C3W2.ipynb). The script lays out
 the course's files in a temporary folder (the config, the checkpoint and the five training
 images at the course's paths), runs your steps there in the course's order (config, build,
 restore, dummy pass, hyperparameters, the variables to fine-tune), trains for
@@ -84,7 +85,8 @@ def fine_tune(submission, workdir: Path, seed: int = 0, log_every: int = 10):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m exercises.c3w2_training", description=__doc__.split("\n")[0])
-    parser.add_argument("--submission", required=True, help=f"your {SUBMISSION_FILE}, or the folder that holds it")
+    parser.add_argument("--submission", required=True, help=f"your {SUBMISSION_FILE}, the folder that holds it, "
+                                                                     "or your notebook (.ipynb)")
     parser.add_argument("--out", help=f"where to write the boxes (default: {DEFAULT_RESULTS} next to the submission)")
     parser.add_argument("--frames", type=int, default=detection.NUM_TEST_FRAMES, help="test frames to detect on")
     parser.add_argument("--seed", type=int, default=0, help="seed of the batches' shuffle")

@@ -5,7 +5,8 @@ Usage:
     python -m exercises.c3w3_training --submission PATH --epochs N \\
         [--out MODEL.keras] [--data-dir REAL_M2NIST_DIR] [--batch-size 32]
 
-PATH is your ``c3w3_segmentation.py``, or a folder that contains it. The file
+PATH is your ``c3w3_segmentation.py`` or a folder that contains it, or
+your notebook (notebooks/C3W3.ipynb). The file
 must define three functions:
 
     FCN8()                          -> (convs, img_input)   # the encoder
@@ -132,7 +133,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m exercises.c3w3_training",
                                      description="Train the C3W3 FCN-8 model on M2NIST.")
     parser.add_argument("--submission", required=True,
-                        help=f"your {SUBMISSION_FILE}, or the folder that holds it")
+                        help=f"your {SUBMISSION_FILE}, the folder that holds it, or your notebook (.ipynb)")
     parser.add_argument("--epochs", type=int, required=True, help="number of training epochs")
     parser.add_argument("--out", help=f"where to save the model (default: {DEFAULT_MODEL_NAME} "
                                       "next to the submission); must end in .keras")

@@ -5,7 +5,8 @@ Usage:
     python -m exercises.c3w4_training --submission PATH --epochs N \\
         [--out cat_or_not.keras] [--train-size 1000] [--batch-size 32]
 
-PATH is your ``c3w4_saliency.py``, or a folder that contains it. The script
+PATH is your ``c3w4_saliency.py`` or a folder that contains it, or
+your notebook (notebooks/C3W4.ipynb). The script
 builds your classifier with ``build_classifier()`` and ``compile_model(...)``,
 trains it on the cat-or-not set's training split (label 0: a cat, 1: something
 else), keeps the weights of the epoch with the best dev accuracy, reports that
@@ -43,7 +44,8 @@ REQUIRED_FUNCTIONS = ("build_classifier", "compile_model", "do_salience")
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m exercises.c3w4_training",
                                      description="Train the C3W4 classifier and save its saliency maps.")
-    parser.add_argument("--submission", required=True, help=f"your {SUBMISSION_FILE}, or the folder that holds it")
+    parser.add_argument("--submission", required=True, help=f"your {SUBMISSION_FILE}, the folder that holds it, "
+                                                                     "or your notebook (.ipynb)")
     parser.add_argument("--epochs", type=int, default=0, help="number of training epochs")
     parser.add_argument("--out", help=f"where to save the model (default: {DEFAULT_MODEL_NAME} next to the "
                                       "submission); must end in .keras")

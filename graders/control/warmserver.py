@@ -200,6 +200,20 @@ def learner_server() -> WarmServer:
     return shared_connection(Path(named) if named else learner_socket_path())
 
 
+def learner_launch(no_server: bool = False) -> tuple[object, str]:
+    """How a learner's run starts its workers, and the one line that says so: the warm grading
+    server (started on the first run), unless `no_server` or it cannot be used."""
+    from graders.control.session import LocalProcess, WorkerFailure
+
+    if no_server:
+        return LocalProcess, "graded without the warm grading server (--no-server)"
+    try:
+        server = learner_server()
+    except (WorkerFailure, OSError) as failure:
+        return LocalProcess, f"graded without the warm grading server, which could not be used: {failure}"
+    return server, f"graded with {server.describe()}"
+
+
 def launch_for_session():
     """What a `WorkerSession` started without a launch uses: the server $CVGRADE_SERVER names
     (the test suite's), else a fresh interpreter."""

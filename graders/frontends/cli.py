@@ -2,8 +2,9 @@
 
 For learners: `list` the assignments, `check` one (points and feedback per exercise, the same
 run as `pytest graders/test_<id>.py`), `watch` it while you edit. For instructors: `batch`
-grades a class; `gradescope` writes an assignment's Gradescope autograder; `fixtures` rebuilds
-the reference observations from solutions/.
+grades a class; `gradescope` writes an assignment's Gradescope autograder; `notebooks` writes
+the learners' notebooks from exercises/; `fixtures` rebuilds the reference observations from
+solutions/.
 """
 
 from __future__ import annotations
@@ -53,6 +54,20 @@ def _check(args, extra: list[str]) -> int:
     if args.path:
         command += ["--submission", str(Path(args.path).resolve())]
     return int(pytest.main(command + extra))
+
+
+def _notebooks(args) -> int:
+    from pathlib import Path
+
+    from graders.frontends.notebooks import DEFAULT_OUT, write_notebooks
+
+    written, kept = write_notebooks(Path(args.out) if args.out else DEFAULT_OUT, force=args.force)
+    for path in written:
+        print(f"wrote {path}")
+    for path in kept:
+        print(f"kept {path}: its cells were changed after it was written (your work?); "
+              "--force overwrites it", file=sys.stderr)
+    return 1 if kept else 0
 
 
 def _batch(args) -> int:
@@ -143,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     fixtures = verbs.add_parser("fixtures", help="(course team) regenerate reference observations from solutions/")
     fixtures.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     fixtures.set_defaults(run=_fixtures)
+    notebooks = verbs.add_parser("notebooks", help="(course team) write one Jupyter notebook per assignment "
+                                                   "and lab from exercises/")
+    notebooks.add_argument("out", nargs="?", help="folder to write them in (default: notebooks/)")
+    notebooks.add_argument("--force", action="store_true",
+                           help="overwrite notebooks whose cells were changed after they were written")
+    notebooks.set_defaults(run=_notebooks)
     batch = verbs.add_parser("batch", help="(instructors) grade a folder of submissions, one entry per learner")
     batch.add_argument("submissions", help="folder with one .py, .ipynb, folder or .zip per learner")
     batch.add_argument("--assignment", required=True, help="assignment id, e.g. c3w3")

@@ -13,8 +13,8 @@ import pytest
 
 from graders import render
 from graders.control.grading import Grader
-from graders.control.session import Limits, LocalProcess, WorkerFailure
-from graders.control.warmserver import learner_server
+from graders.control.session import Limits, LocalProcess
+from graders.control.warmserver import learner_launch
 from graders.judge.results import ExerciseResult
 from graders.shared.paths import EXERCISES
 from graders.shared.registry import assignment as find_assignment
@@ -73,16 +73,10 @@ def _grader(config, assignment_id: str) -> Grader:
 def _launch_for(config):
     """The warm grading server (started on the first run), unless `--no-server` or it fails."""
     if _launch not in config.stash:
-        if config.getoption("no_server"):
-            config.stash[_launch] = (LocalProcess, "graded without the warm grading server (--no-server)")
-        else:
-            try:
-                server = learner_server()
-                config.stash[_launch] = (server, f"graded with {server.describe()}; --no-server "
-                                                 "grades without it")
-            except (WorkerFailure, OSError) as failure:
-                config.stash[_launch] = (LocalProcess, f"graded without the warm grading server, "
-                                                       f"which could not be used: {failure}")
+        launch, line = learner_launch(config.getoption("no_server"))
+        if launch is not LocalProcess:
+            line += "; --no-server grades without it"
+        config.stash[_launch] = (launch, line)
     return config.stash[_launch][0]
 
 

@@ -15,7 +15,8 @@ takes the one `NotebookWork` and fills in its part of it:
 3. `strip_ipython`      `!`/`%` lines -> `pass`, `%%` cells left out whole
 4. `parse_cells`        `ast` per cell; a cell that does not parse is left out;
                         the statements are counted against `SubmissionCaps`
-5. `select_statements`  keep or leave out each top-level statement
+5. `select_statements`  keep or leave out each top-level statement (the grading
+                        cell of a notebook `cvgrade notebooks` wrote: out, unlisted)
 6. `synthesize_steps`   top-level code such as `model.compile(...)` as functions
 7. `render_code`        the code to run and the account of what was left out
 
@@ -66,6 +67,10 @@ QUOTE_CHARS = 60
 MAX_BLANK_GAP = 3
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
+# The module of the cell that grades a notebook from inside it (`cvgrade notebooks` writes it
+# last in each notebook): that cell is the grader's, not the learner's code, so its import and
+# its calls are left out of the run without a word (run, it would grade inside the grading).
+GRADING_MODULE = "graders.frontends.notebook_grading"
 _STAR = "*"  # in a set of bound names: a star import may bind any name
 
 
@@ -403,6 +408,26 @@ def _keepable(node: ast.stmt) -> bool:
     return all(_keepable(s) for body in bodies for s in body)
 
 
+def _grading_import(node: ast.stmt) -> set[str]:
+    """The names an import of `GRADING_MODULE` binds (empty for any other statement)."""
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == GRADING_MODULE:
+        return {alias.asname or alias.name for alias in node.names}
+    if isinstance(node, ast.Import) and all(alias.name == GRADING_MODULE for alias in node.names):
+        return {alias.asname or alias.name.split(".")[0] for alias in node.names}
+    return set()
+
+
+def _grading_call(node: ast.stmt, names: set[str]) -> bool:
+    """`grade_notebook(...)` (or `result = grade_notebook(...)`) of a name the grading import bound."""
+    value = node.value if isinstance(node, (ast.Expr, ast.Assign)) else None
+    if not isinstance(value, ast.Call):
+        return False
+    function = value.func
+    while isinstance(function, ast.Attribute):
+        function = function.value
+    return isinstance(function, ast.Name) and function.id in names
+
+
 def _is_future_import(node: ast.stmt) -> bool:
     return isinstance(node, ast.ImportFrom) and node.module == "__future__" and node.level == 0
 
@@ -635,9 +660,14 @@ def select_statements(work: NotebookWork) -> None:
     bound = set(_BUILTIN_NAMES)
     kept_count = 0
     kept_other = False  # kept something a __future__ import may not follow
+    grading_names: set[str] = set()  # what an import of GRADING_MODULE bound
     for cell in work.cells:
         for statement in cell.statements:
             node = statement.node
+            imported = _grading_import(node)
+            if imported or _grading_call(node, grading_names):
+                grading_names |= imported
+                continue  # the grading cell: not the learner's code, and not worth a note
             if not _keepable(node):
                 statement.note = _left_out(cell, node)
                 continue
