@@ -17,7 +17,7 @@ from grading_helpers import ROOT, SOLUTIONS, feedback, grade, scores
 
 from graders.frontends import notebook_grading
 from graders.frontends.cli import main as cvgrade
-from graders.frontends.notebook_grading import find_notebook, grade_notebook, notebook_file_name
+from graders.frontends.notebook_grading import find_notebook, grade_notebook
 from graders.frontends.notebooks import build_notebook, notebook_cells, write_notebooks
 from graders.shared.registry import all_assignments, assignment
 from graders.submissions.loading import load_submission
@@ -31,7 +31,7 @@ GRADED = ["c3w1", "c3w2", "c3w3", "c3w4", "c3w1_l3", "c3w4_l4"]
 
 
 def _committed(suite_id: str) -> Path:
-    return NOTEBOOKS / notebook_file_name(assignment(suite_id))
+    return NOTEBOOKS / assignment(suite_id).notebook
 
 
 def solution_notebook(suite_id: str, folder: Path) -> Path:
@@ -56,7 +56,7 @@ def solution_notebook(suite_id: str, folder: Path) -> Path:
     graded = {f for e in suite.exercises for f in e.functions}
     assert graded <= replaced, f"no cell for {sorted(graded - replaced)}"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / notebook_file_name(suite)
+    path = folder / suite.notebook
     nbformat.write(notebook, str(path))
     return path
 

@@ -58,13 +58,14 @@ def test_assignment_ids_are_case_insensitive():
     assert assignment("C3W3") is assignment("c3w3") and assignment("C3w4_L1").id == "c3w4_l1"
 
 
-def test_cvgrade_list_shows_every_assignment_and_the_file_to_fill_in():
+def test_cvgrade_list_shows_every_assignment_and_the_files_to_fill_in():
     done = _cvgrade("list")
     assert done.returncode == 0, done.stderr
     for suite_id in SUITES:
         suite = assignment(suite_id)
         assert any(line.split()[:1] == [suite_id] and f"exercises/{suite.module}.py" in line
-                   for line in done.stdout.splitlines()), done.stdout
+                   and f"notebooks/{suite.notebook}" in line for line in done.stdout.splitlines()), done.stdout
+        assert (ROOT / "notebooks" / suite.notebook).is_file()
 
 
 FORGED = "\x1b[2J\x1b[Hc3w3 total 100 100\rall correct\n"  # clear the screen, then a forged line

@@ -26,13 +26,13 @@ def _fixtures(args) -> int:
 def _list(args) -> int:
     from graders.shared.registry import all_assignments
 
-    rows = [("id", "points", "kind", "fill in", "title")]
+    rows = [("id", "points", "kind", "fill in", "or the notebook", "title")]
     for suite in all_assignments():
         rows.append((suite.id, f"{suite.max_points:g}", "graded" if suite.counts_for_grade else "practice",
-                     f"exercises/{suite.module}.py", suite.title))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+                     f"exercises/{suite.module}.py", f"notebooks/{suite.notebook}", suite.title))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[5])
     print("\ncvgrade check ID [PATH]  grades one (PATH: a .py, a folder or a notebook; default exercises/)")
     return 0
 

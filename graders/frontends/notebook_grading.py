@@ -33,9 +33,6 @@ class NotebookNotFound(Exception):
     """The notebook to grade is not where it was looked for; the message says where and what to do."""
 
 
-def notebook_file_name(suite: Assignment) -> str:
-    """The fixed file name of an assignment's notebook: `C3W3.ipynb`, `C3W1_L1.ipynb`."""
-    return f"{suite.id.upper()}.ipynb"
 
 
 def _running_notebook() -> Path | None:
@@ -56,7 +53,7 @@ def find_notebook(suite: Assignment, path: str | os.PathLike | None = None) -> P
     """The notebook file to grade: `path` (a notebook, or a folder holding the assignment's),
     else the running notebook's own file when the front end names it, else the assignment's
     notebook in the current folder (where Jupyter starts a notebook's kernel)."""
-    name = notebook_file_name(suite)
+    name = suite.notebook
     call = f'grade_notebook("{suite.id}", "path/to/{name}")'
     if path is not None:
         candidate = Path(path).expanduser()

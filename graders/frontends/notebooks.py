@@ -28,7 +28,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.frontends.notebook_grading import notebook_file_name
 from graders.shared.files import atomic_write_text
 from graders.shared.paths import EXERCISES, ROOT
 from graders.shared.registry import Assignment, all_assignments
@@ -230,7 +229,7 @@ def _joined(chunks: list[Chunk]) -> str:
 
 def notebook_cells(suite: Assignment, source: str) -> list[tuple[str, str, str]]:
     """The notebook's cells as (cell type, id slug, text), in order."""
-    name = notebook_file_name(suite)
+    name = suite.notebook
     docstring, chunks = read_module(source)
     graded = _graded_functions(suite)
     cells: list[tuple[str, str, str]] = []
@@ -344,7 +343,7 @@ def write_notebooks(out: Path = DEFAULT_OUT, force: bool = False, exercises: Pat
     out = Path(out)
     written, kept = [], []
     for suite in suites if suites is not None else all_assignments():
-        path = out / notebook_file_name(suite)
+        path = out / suite.notebook
         text = notebook_text(suite, exercises)
         if path.exists():
             if path.read_text(encoding="utf-8", errors="replace") == text:

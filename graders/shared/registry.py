@@ -195,6 +195,11 @@ class Assignment:
         raise KeyError(f"{self.id} has no exercise {exercise_id!r}")
 
     @property
+    def notebook(self) -> str:
+        """The file name of the learner's notebook (`notebooks/C3W3.ipynb`, `C3W1_L1.ipynb`)."""
+        return f"{self.id.upper()}.ipynb"
+
+    @property
     def max_points(self) -> float:
         return sum(e.points for e in self.exercises)
 
