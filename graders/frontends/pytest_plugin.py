@@ -19,7 +19,7 @@ from graders.control.grading import Grader
 from graders.control.session import Limits, LocalProcess, WorkerFailure
 from graders.control.warmserver import learner_server
 from graders.frontends.run_info import fixtures_digest, shown_path, versions
-from graders.judge.results import ExerciseResult
+from graders.judge.results import AssignmentResult, ExerciseResult
 from graders.shared.paths import EXERCISES
 from graders.shared.registry import assignment as find_assignment
 
@@ -133,7 +133,16 @@ def pytest_runtest_makereport(item, call):
 def pytest_html_results_summary(prefix, summary, postfix, session):
     graders = session.config.stash.get(_graders, {})
     for grader in graders.values():
-        prefix.append(render.html_summary(grader.result))
+        prefix.append(render.html_summary(_shown(session.config, grader.result)))
+
+
+def _submission(config) -> str:
+    """The submission as the learner knows it: relative to where they ran pytest, or its name."""
+    return shown_path(config.getoption("submission") or EXERCISES)
+
+
+def _shown(config, result: AssignmentResult) -> AssignmentResult:
+    return dataclasses.replace(result, submission=_submission(config))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -160,19 +169,18 @@ def _summarize(terminalreporter, config) -> None:
         terminalreporter.write_line(f"report written to {os.path.abspath(path)}")
     for grader in graders.values():
         if grader.result.exercises:
-            terminalreporter.write("\n" + render.terminal_table(grader.result) + "\n")
+            terminalreporter.write("\n" + render.terminal_table(_shown(config, grader.result)) + "\n")
 
 
 def write_report(path: str, config) -> None:
     """The learner's report, made by the same renderer as each learner's page of `cvgrade batch`."""
     graders = config.stash[_graders]
-    submission = shown_path(config.getoption("submission") or EXERCISES)
+    submission = _submission(config)
     seconds = config.stash.get(_seconds, {})
     records = []
     for assignment_id, grader in graders.items():
-        result = dataclasses.replace(grader.result, submission=submission)
-        status = "graded" if grader.unreadable is None else "refused"
-        records.append(render.LearnerRecord(submission, result if grader.unreadable is None else None, status,
+        result = None if grader.unreadable else _shown(config, grader.result)
+        records.append(render.LearnerRecord(submission, result, "refused" if grader.unreadable else "graded",
                                             grader.unreadable or "", seconds.get(assignment_id, 0.0),
                                             grader.peak_memory))
     render.write_report(path, submission, records, _run_info(config, submission))

@@ -46,6 +46,7 @@ figure{margin:12px 0}
 figure .caption{font-weight:bold;margin-bottom:4px}
 img{max-width:100%;height:auto}
 svg{max-width:100%;height:auto}
+a.up{font-size:12px;font-weight:normal;margin-left:8px}
 details>summary{cursor:pointer;color:#335;margin:6px 0}
 """
 
@@ -119,7 +120,7 @@ def _contents(records: list[LearnerRecord]) -> str:
                   else "<td></td><td></td>")
         rows.append(f'<tr><td><a href="#assignment-{index + 1}">{plain(record_name(record))}</a></td>'
                     f"<td>{status_badge(learner_status(record))}</td>{points}</tr>")
-    return f'<h2>Contents</h2><div class="scroll"><table class="cvg toc">{"".join(rows)}</table></div>'
+    return f'<h2 id="contents">Contents</h2><div class="scroll"><table class="cvg toc">{"".join(rows)}</table></div>'
 
 
 def report_title(learner: str, records: list[LearnerRecord]) -> str:
@@ -137,7 +138,8 @@ def report_html(learner: str, records: list[LearnerRecord], run_info: dict) -> s
         body = f"<h1>{plain(title)}</h1>" + assignment_section(records[0], 2)
     else:
         body = f"<h1>{plain(title)}</h1>" + _contents(records) + "".join(
-            f'<section class="assignment" id="assignment-{index + 1}"><h2>{plain(record_name(record))}</h2>'
+            f'<section class="assignment" id="assignment-{index + 1}"><h2>{plain(record_name(record))} '
+            '<a class="up" href="#contents">contents</a></h2>'
             f"{assignment_section(record, 3)}</section>" for index, record in enumerate(records))
     return standalone_page(title, body + run_info_table(run_info))
 
