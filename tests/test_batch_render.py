@@ -352,6 +352,16 @@ def test_summary_tables():
     assert 'class="cvg reproducibility"' in page
 
 
+def test_summary_shows_code_spans_and_keeps_hostile_text_escaped():
+    records = _records()
+    records[0].result.exercises[0].feedback = "use `<script>x</script>`, not `y`"
+    records.append(LearnerRecord("mal`lory<b>", None, "refused", reason="a `zip` <i>bomb</i>"))
+    page = summary_html("c3w3", EXERCISES, records, RUN_INFO)
+    assert "`" not in page and "<script" not in page.lower()
+    assert "<td>use <code>&lt;script&gt;x&lt;/script&gt;</code>, not <code>y</code></td>" in page
+    assert _svgs(page)  # the SVGs still parse as XML with the entities in them
+
+
 def test_summary_of_an_empty_batch():
     page = summary_html("empty", EXERCISES, [], {})
     histogram = next(svg for svg in _svgs(page) if _title(svg).startswith("Histogram"))

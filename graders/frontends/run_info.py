@@ -51,8 +51,8 @@ def fixtures_digest(assignment: Assignment) -> str:
 def shown_path(path: str | os.PathLike, cwd: str | os.PathLike | None = None) -> str:
     """`path` as a reader of a report should see it: relative to the working folder when inside
     it, else by its name alone (relative to its own folder); never the machine's absolute path."""
-    resolved = Path(path).resolve()
     base = Path(cwd or os.getcwd()).resolve()
+    resolved = (base / path).resolve()  # an absolute `path` stays itself
     if resolved == base:
         return "."
     if resolved.is_relative_to(base):
