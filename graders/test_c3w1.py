@@ -2,7 +2,7 @@
 
     pytest graders/test_c3w1.py                        # grades exercises/
     pytest graders/test_c3w1.py --submission PATH      # a .py file, a folder or a notebook
-    pytest graders/test_c3w1.py --html=report.html     # with pictures
+    pytest graders/test_c3w1.py --report report.html  # with pictures
 """
 
 from graders.frontends.pytest_plugin import exercise_tests

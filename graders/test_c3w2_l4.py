@@ -2,7 +2,7 @@
 
     pytest graders/test_c3w2_l4.py                        # grades exercises/
     pytest graders/test_c3w2_l4.py --submission PATH      # a .py file, a folder or a notebook
-    pytest graders/test_c3w2_l4.py --html=report.html     # with pictures
+    pytest graders/test_c3w2_l4.py --report report.html  # with pictures
 """
 
 from graders.frontends.pytest_plugin import exercise_tests

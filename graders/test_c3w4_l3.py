@@ -1,6 +1,6 @@
 """Lab C3W4-L3 (practice: scored, counts for nothing in a grade).
 
-    pytest graders/test_c3w4_l3.py [--submission PATH] [--html=report.html --self-contained-html]
+    pytest graders/test_c3w4_l3.py [--submission PATH] [--report report.html]
 """
 
 from graders.frontends.pytest_plugin import exercise_tests

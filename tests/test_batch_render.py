@@ -20,6 +20,7 @@ from graders.render import (
     histogram_bins,
     learner_report_html,
     pass_rates,
+    report_html,
     summary_html,
     write_gradebook,
     write_learner_report,
@@ -145,7 +146,7 @@ def test_report_is_standalone_and_escapes_learner_text():
     assert page.startswith("<!doctype html>")
     assert "<script" not in page.lower()
     assert "http://" not in page and "https://" not in page
-    assert f"<title>{html.escape(SCRIPT)}: c3w3 Image segmentation</title>" in page
+    assert f"<title>{html.escape(SCRIPT)}: Image segmentation</title>" in page
     assert html.escape("<script>alert(2)</script> is not a layer") in page
     assert html.escape("<b>your mask</b>") in page
     assert "&lt;i&gt;x&lt;/i&gt;" in page
@@ -159,8 +160,8 @@ def test_report_shows_feedback_figures_problems_and_reproducibility():
     assert "detail for ex2" in page and "Keras 2 spelling accepted" in page
     assert f'src="data:image/png;base64,{base64.b64encode(PNG).decode()}"' in page
     assert "cell 4 printed to stderr" in page and "model.fit(...)" in page
-    for section in ("exercise-ex1", "exercise-ex2", "exercise-ex3"):
-        assert f'id="{section}"' in page
+    for section in ("c3w3-ex1", "c3w3-ex2", "c3w3-ex3"):
+        assert f'id="{section}"' in page and f'href="#{section}"' in page
     table = page[page.index('class="cvg reproducibility"'):]
     for key, value in RUN_INFO.items():
         assert f"<th>{html.escape(key)}</th><td>{html.escape(value)}</td>" in table
@@ -180,6 +181,66 @@ def test_report_shows_the_run_cost():
     page = learner_report_html(record, RUN_INFO)
     assert "Grading took 3.0 s, peak memory 900 MiB." in page
     assert "<b>10 / 10</b>" in page
+
+
+def _said(page: str) -> str:
+    """The page's text as a reader sees it, status badges left out."""
+    page = re.sub(r'<span class="status[^"]*">[^<]*</span>', "", page)
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def _section(page: str, section_id: str) -> str:
+    start = page.index(f'id="{section_id}"')
+    return page[start:page.index("</section>", start)]
+
+
+def test_report_says_each_feedback_once_and_opens_what_matters():
+    record = next(r for r in _records() if r.learner == SCRIPT)
+    page = learner_report_html(record, RUN_INFO)
+    for exercise in record.result.exercises:
+        assert _said(page).count(exercise.feedback) == 1, exercise.feedback
+    # ex1 failed and carries a picture: open; ex2 failed: open
+    assert "<details" not in _section(page, "c3w3-ex1") and "<img" in _section(page, "c3w3-ex1")
+    alice = learner_report_html(LearnerRecord("alice", _result("alice", {}, figures=[
+        Figure("layers", table=[["layer"], ["conv"]])]), "graded"), RUN_INFO)
+    # passed with only a table: compact, the table one click away
+    assert "<details><summary>layers</summary>" in _section(alice, "c3w3-ex1")
+    with_picture = learner_report_html(LearnerRecord("alice", _result("alice", {}, figures=[
+        Figure("your mask", png=PNG), Figure("layers", table=[["layer"], ["conv"]])]), "graded"), RUN_INFO)
+    assert "<details" not in _section(with_picture, "c3w3-ex1")
+
+
+def test_report_turns_backticks_into_code_and_keeps_hostile_text_escaped():
+    hostile = "use `<script>alert(1)</script>` not `x`, and a lone ` stays text"
+    result = _result("mallory", {"ex1": (0, hostile, "failed")})
+    result.exercises[1].details = ["try `a & b`"]
+    page = learner_report_html(LearnerRecord("mal`lory", result, "graded"), RUN_INFO)
+    assert "`" not in page
+    assert "<script" not in page.lower()
+    assert ("use <code>&lt;script&gt;alert(1)&lt;/script&gt;</code> not <code>x</code>, "
+            "and a lone &#96; stays text") in page
+    assert "try <code>a &amp; b</code>" in page
+
+
+def test_report_of_several_assignments_has_contents_and_one_section_each():
+    first = LearnerRecord("exercises", _result("exercises", {"ex2": (0, "two layers differ", "failed")}), "graded")
+    second_result = _result("exercises", {})
+    second_result.assignment, second_result.title = "c3w4", "Saliency"
+    for exercise in second_result.exercises:
+        exercise.assignment = "c3w4"
+    refused = LearnerRecord("exercises", None, "refused", reason="no c3w1 module in the folder")
+    page = report_html("exercises", [first, LearnerRecord("exercises", second_result, "graded"), refused], RUN_INFO)
+    assert "<title>exercises: 3 assignments</title>" in page
+    contents = page[page.index('class="cvg toc"'):page.index("</table>", page.index('class="cvg toc"'))]
+    for index in (1, 2, 3):
+        assert f'href="#assignment-{index}"' in contents and page.count(f'id="assignment-{index}"') == 1
+    assert "Image segmentation" in contents and "Saliency" in contents and "not graded" in contents
+    for assignment in ("c3w3", "c3w4"):
+        for exercise in EXERCISE_IDS:
+            assert page.count(f'id="{assignment}-{exercise}"') == 1
+    assert page.count("two layers differ") == 1
+    assert "could not be graded: no c3w1 module in the folder" in page
+    assert page.count('class="cvg reproducibility"') == 1
 
 
 # --- summary statistics ------------------------------------------------------------------------
@@ -289,6 +350,16 @@ def test_summary_tables():
     assert "<th>learners</th><td>7</td>" in page
     assert "<th>median total</th><td>7</td>" in page
     assert 'class="cvg reproducibility"' in page
+
+
+def test_summary_shows_code_spans_and_keeps_hostile_text_escaped():
+    records = _records()
+    records[0].result.exercises[0].feedback = "use `<script>x</script>`, not `y`"
+    records.append(LearnerRecord("mal`lory<b>", None, "refused", reason="a `zip` <i>bomb</i>"))
+    page = summary_html("c3w3", EXERCISES, records, RUN_INFO)
+    assert "`" not in page and "<script" not in page.lower()
+    assert "<td>use <code>&lt;script&gt;x&lt;/script&gt;</code>, not <code>y</code></td>" in page
+    assert _svgs(page)  # the SVGs still parse as XML with the entities in them
 
 
 def test_summary_of_an_empty_batch():

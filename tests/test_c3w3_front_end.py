@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
 
-from grading_helpers import ROOT, run_grader_json, run_pytest, said
+from grading_helpers import ROOT, run_grader_json, said
 
 from graders import render
 
@@ -50,18 +51,48 @@ def test_gradescope_document_shape(tmp_path):
     json.dumps(document)
 
 
-def test_html_report_shows_pictures_and_marked_layer_rows(tmp_path):
+def _page_text(page: str) -> str:
+    """The report's words as a reader sees them (status badges left out)."""
+    page = re.sub(r'<span class="status[^"]*">[^<]*</span>', "", page)
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def test_reports_show_pictures_marked_layer_rows_and_each_feedback_once(tmp_path):
     folder = tmp_path / "sub"
     folder.mkdir()
     code = (ROOT / "solutions" / "c3w3_segmentation.py").read_text()
     code = code.replace("padding=((0, 0), (0, 96 - input_width))", "padding=(0, 6)")
     (folder / "c3w3_segmentation.py").write_text(code)
     shutil.copy(ROOT / "solutions" / "c3w3_model.keras", folder)
-    report = tmp_path / "report.html"
-    completed = run_pytest("graders/test_c3w3.py", "--submission", str(folder), f"--html={report}",
-                           "--self-contained-html", "-k", "FCN8 or trained_model")
-    page = report.read_text()
+    pytest_html, report = tmp_path / "pytest-html.html", tmp_path / "report.html"
+    document, completed = run_grader_json(folder, tmp_path, f"--html={pytest_html}", "--self-contained-html",
+                                          f"--report={report}")
     assert "padded on both sides" in said(completed)
-    assert "the six hidden images your model gets most wrong" in page
-    assert 'class=\\"differs\\"' in page or 'class="differs"' in page
-    assert "data:image/png;base64" in page
+    # pytest-html still works for those who ask for it
+    other = pytest_html.read_text()
+    assert 'class=\\"differs\\"' in other or 'class="differs"' in other
+    assert "data:image/png;base64" in other
+    # the report: every exercise's sentence once, pictures and the failed exercise's table open
+    page = report.read_text()
+    text = _page_text(page)
+    for test in document["tests"]:
+        sentence = test["output"].splitlines()[0].replace("`", "")
+        assert text.count(sentence) == 1, sentence
+    assert "`" not in page
+    assert str(tmp_path) not in page and str(ROOT) not in page
+    assert "<title>sub: C3W3 Image segmentation of handwritten digits</title>" in page
+    failed = page[page.index('id="c3w3-FCN8"'):]
+    failed = failed[:failed.index("</section>")]
+    assert "<details" not in failed and 'class="differs"' in failed
+    trained = page[page.index('id="c3w3-trained_model"'):]
+    trained = trained[:trained.index("</section>")]
+    assert "<details" not in trained and "data:image/png;base64" in trained
+    assert "the six hidden images your model gets most wrong" in trained
+    table = page[page.index('class="cvg reproducibility"'):]
+    assert "<th>submission</th><td>sub</td>" in table and "<th>tensorflow</th>" in table
+    # the terminal: what was written, then the score table, the last thing before pytest's count
+    lines = completed.stdout.splitlines()
+    written = next(i for i, line in enumerate(lines) if line.startswith("report written to"))
+    total = next(i for i, line in enumerate(lines) if re.match(r"total\s+85\s+100$", line))
+    assert written < total and lines[total + 1].startswith("====") and len(lines) == total + 2
+    assert said(completed).count("the input is padded on both sides") == 1

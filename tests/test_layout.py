@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 GRADE_IN_A_FRESH_TRUSTED_PROCESS = """
 import json, sys
 from graders.control.grading import Grader
-from graders.render import gradescope_document, html_summary, terminal_table
+from graders.frontends.run_info import fixtures_digest, versions
+from graders.render import LearnerRecord, gradescope_document, html_summary, report_html, terminal_table
 from graders.shared.paths import SOLUTIONS
 from graders.shared.registry import all_assignments, assignment
 
@@ -34,6 +35,8 @@ try:
 finally:
     grader.close()
 terminal_table(result), html_summary(result), gradescope_document([result])
+report_html("solutions", [LearnerRecord("solutions", result, "graded")],
+            {**versions(), "fixtures": fixtures_digest(grader.assignment)})
 heavy = sorted({name.split(".")[0] for name in sys.modules} & {"tensorflow", "keras", "tf_keras",
                                                                "tensorflow_hub", "exercises", "solutions"})
 print(json.dumps({"points": result.points, "max": result.max_points, "heavy": heavy}))

@@ -3,6 +3,7 @@ from `pytest graders/...` and from `cvgrade check` alike; ids in any case; `cvgr
 
 from __future__ import annotations
 
+import html
 import subprocess
 import sys
 
@@ -41,17 +42,22 @@ def _cvgrade(*args, cwd=ROOT, timeout=300) -> subprocess.CompletedProcess:
 
 def test_cvgrade_check_refuses_the_same_way_from_any_folder(tmp_path):
     path, sentence = _bad_inputs(tmp_path)["text file"]
-    done = _cvgrade("check", "C3W3", str(path), cwd=tmp_path)
+    done = _cvgrade("check", "C3W3", str(path), "--report", "report.html", cwd=tmp_path)
     assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
     assert (done.stdout + done.stderr).count(sentence) == 1
+    page = (tmp_path / "report.html").read_text()  # the report says so too
+    assert "This submission could not be graded" in page and html.escape(sentence) in page
     unknown = _cvgrade("check", "c3w9")
     assert unknown.returncode == 2 and "unknown assignment 'c3w9'; known: c3w1" in unknown.stderr
 
 
 def test_cvgrade_check_grades_one_assignment_like_pytest(tmp_path):
-    done = _cvgrade("check", "C3W4_L1", str(ROOT / "solutions"), "-q", cwd=tmp_path, timeout=600)
+    done = _cvgrade("check", "C3W4_L1", str(ROOT / "solutions"), "-q", "--report", "report.html", cwd=tmp_path,
+                    timeout=600)
     assert done.returncode == 0, done.stdout[-3000:]
     assert "total" in done.stdout and "passed" in done.stdout
+    page = (tmp_path / "report.html").read_text()  # passed on to pytest, written where cvgrade ran
+    assert "<title>solutions: C3W4-L1 " in page and str(ROOT) not in page
 
 
 def test_assignment_ids_are_case_insensitive():

@@ -150,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     listing = verbs.add_parser("list", help="the assignments and labs, with their points and files")
     listing.set_defaults(run=_list)
     check = verbs.add_parser("check", help="grade one assignment: points and feedback per exercise",
-                             epilog="Other options go to pytest, e.g. --html=report.html --self-contained-html, "
-                                    "--grade-json results.json, -k compile.")
+                             epilog="Other options go to pytest, e.g. --report report.html (pictures, layer tables, "
+                                    "what ran), --grade-json results.json, -k compile.")
     check.add_argument("assignment", help="assignment id, e.g. c3w3 (any case; see cvgrade list)")
     check.add_argument("path", nargs="?", help="a .py file, a folder or a notebook (default: exercises/)")
     check.set_defaults(run=_check, passes_on=True)

@@ -7,7 +7,10 @@ pytest's start-up. Shared state lives in `config.stash`, not in globals.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import time
+from datetime import datetime, timezone
 
 import pytest
 
@@ -15,7 +18,8 @@ from graders import render
 from graders.control.grading import Grader
 from graders.control.session import Limits, LocalProcess
 from graders.control.warmserver import learner_launch
-from graders.judge.results import ExerciseResult
+from graders.frontends.run_info import fixtures_digest, shown_path, versions
+from graders.judge.results import AssignmentResult, ExerciseResult
 from graders.shared.paths import EXERCISES
 from graders.shared.registry import assignment as find_assignment
 
@@ -23,6 +27,7 @@ REFUSED = 2  # the exit code of a submission that cannot be read (1: graded, not
 _graders = pytest.StashKey[dict]()
 _launch = pytest.StashKey[tuple]()  # (launch, the one line that says how workers were started)
 _item_result = pytest.StashKey[ExerciseResult]()
+_seconds = pytest.StashKey[dict]()  # assignment id -> seconds spent grading it
 
 
 def pytest_addoption(parser):
@@ -31,6 +36,8 @@ def pytest_addoption(parser):
                     help="what to grade: a .py file, a folder or a notebook (default: exercises/)")
     group.addoption("--grade-json", default=None, metavar="PATH",
                     help="write the results in Gradescope's results.json format")
+    group.addoption("--report", default=None, metavar="PATH",
+                    help="write an HTML report (pictures, layer tables, what ran) that opens offline")
     group.addoption("--time-limit", type=float, default=Limits.probe_seconds,
                     help="seconds each exercise may take (default %(default)s)")
     group.addoption("--no-server", action="store_true",
@@ -42,6 +49,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.stash[_graders] = {}
+    config.stash[_seconds] = {}
 
 
 def exercise_tests(assignment_id: str):
@@ -50,7 +58,10 @@ def exercise_tests(assignment_id: str):
 
     @pytest.mark.parametrize("exercise_id", ids)
     def test_exercise(exercise_id, request):
+        started = time.monotonic()
         result = _grader(request.config, assignment_id).grade(exercise_id)
+        seconds = request.config.stash[_seconds]
+        seconds[assignment_id] = seconds.get(assignment_id, 0.0) + time.monotonic() - started
         request.node.stash[_item_result] = result
         if not result.passed:
             pytest.fail(f"{result.points:g}/{result.max_points:g}: {result.feedback}", pytrace=False)
@@ -116,20 +127,70 @@ def pytest_runtest_makereport(item, call):
 def pytest_html_results_summary(prefix, summary, postfix, session):
     graders = session.config.stash.get(_graders, {})
     for grader in graders.values():
-        prefix.append(render.html_summary(grader.result))
+        prefix.append(render.html_summary(_shown(session.config, grader.result)))
 
 
+def _submission(config) -> str:
+    """The submission as the learner knows it: relative to where they ran pytest, or its name."""
+    return shown_path(config.getoption("submission") or EXERCISES)
+
+
+def _shown(config, result: AssignmentResult) -> AssignmentResult:
+    return dataclasses.replace(result, submission=_submission(config))
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """After other plugins' lines (pytest-html's "Generated html report"): how workers ran and
+    what was written, then the score tables, the last thing said: where the eye lands."""
+    try:
+        return (yield)
+    finally:
+        _summarize(terminalreporter, config)
+
+
+def _summarize(terminalreporter, config) -> None:
     graders = config.stash.get(_graders, {})
     if _launch in config.stash and any(grader.unreadable is None for grader in graders.values()):
         terminalreporter.write_line(f"cvgrade: {config.stash[_launch][1]}")
-    for grader in graders.values():
-        if grader.result.exercises:
-            terminalreporter.write("\n" + render.terminal_table(grader.result) + "\n")
     path = config.getoption("grade_json")
     if path and graders:
         render.write_gradescope(path, [g.result for g in graders.values()])
         terminalreporter.write_line(f"results written to {os.path.abspath(path)}")
+    path = config.getoption("report")
+    if path and graders:
+        write_report(path, config)
+        terminalreporter.write_line(f"report written to {os.path.abspath(path)}")
+    for grader in graders.values():
+        if grader.result.exercises:
+            terminalreporter.write("\n" + render.terminal_table(_shown(config, grader.result)) + "\n")
+
+
+def write_report(path: str, config) -> None:
+    """The learner's report, made by the same renderer as each learner's page of `cvgrade batch`."""
+    graders = config.stash[_graders]
+    submission = _submission(config)
+    seconds = config.stash.get(_seconds, {})
+    records = []
+    for assignment_id, grader in graders.items():
+        result = None if grader.unreadable else _shown(config, grader.result)
+        records.append(render.LearnerRecord(submission, result, "refused" if grader.unreadable else "graded",
+                                            grader.unreadable or "", seconds.get(assignment_id, 0.0),
+                                            grader.peak_memory))
+    render.write_report(path, submission, records, _run_info(config, submission))
+
+
+def _run_info(config, submission: str) -> dict:
+    """What ran, for the report's reproducibility table: no secrets, no absolute paths."""
+    graders = config.stash[_graders]
+    info = {"assignments": ", ".join(graders), "submission": submission,
+            "seed": "the public one, the same as the reference observations in fixtures/",
+            "graded at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **versions(),
+            "limits": f"{config.getoption('time_limit'):g} s per exercise, {config.getoption('memory_limit')} MiB",
+            "workers": config.stash[_launch][1] if _launch in config.stash else "none started",
+            "grading": render.LEARNER_SIDE}
+    info.update({f"fixtures {a}": fixtures_digest(g.assignment) for a, g in graders.items()})
+    return info
 
 
 def pytest_unconfigure(config):

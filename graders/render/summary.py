@@ -6,12 +6,12 @@ so each can be tested without a browser.
 
 from __future__ import annotations
 
-import html
 import os
 import statistics
 from collections import Counter
 
 from graders.render.gradebook import LearnerRecord, learner_status, learner_total
+from graders.render.html import plain, prose
 from graders.render.report import run_info_table, standalone_page, status_badge
 from graders.shared.files import atomic_write_text
 
@@ -93,7 +93,7 @@ def _short(text: str) -> str:
 
 def _svg(title: str, width: int, height: int, content: str) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" {_SVG_FONT}><title>{html.escape(title)}</title>'
+            f'viewBox="0 0 {width} {height}" {_SVG_FONT}><title>{plain(title)}</title>'
             f"{content}</svg>")
 
 
@@ -110,10 +110,10 @@ def histogram_svg(title: str, counts: list[int], edges: list[float]) -> str:
         label = f"{edges[i]:.3g}\u2013{edges[i + 1]:.3g}"
         parts.append(
             f'<rect x="{x + 3}" y="{y:.1f}" width="{bar_width - 6}" height="{bar:.1f}" fill="#4a7fc1">'
-            f"<title>{html.escape(label)}: {count}</title></rect>"
+            f"<title>{plain(label)}: {count}</title></rect>"
             f'<text class="count" x="{x + bar_width / 2}" y="{y - 4:.1f}" text-anchor="middle">{count}</text>'
             f'<text class="bin" x="{x + bar_width / 2}" y="{top + plot_height + 16}" '
-            f'text-anchor="middle">{html.escape(label)}</text>')
+            f'text-anchor="middle">{plain(label)}</text>')
     axis = (f'<line x1="{left}" y1="{top + plot_height}" x2="{width - left}" '
             f'y2="{top + plot_height}" stroke="#333"/>')
     return _svg(title, width, height, "".join(parts) + axis)
@@ -129,9 +129,9 @@ def hbar_svg(title: str, rows: list[tuple[str, float, str]], maximum: float) -> 
         length = bar_area * value / maximum if maximum > 0 else 0.0
         parts.append(
             f'<text class="label" x="{label_width - 6}" y="{y + 15}" text-anchor="end">'
-            f"{html.escape(_short(label))}</text>"
+            f"{plain(_short(label))}</text>"
             f'<rect x="{label_width}" y="{y + 3}" width="{length:.1f}" height="{row_height - 6}" fill="#4a7fc1"/>'
-            f'<text class="value" x="{label_width + length + 4:.1f}" y="{y + 15}">{html.escape(value_label)}</text>')
+            f'<text class="value" x="{label_width + length + 4:.1f}" y="{y + 15}">{plain(value_label)}</text>')
     if not rows:
         parts.append('<text x="6" y="18">nothing to show</text>')
     return _svg(title, width, height, "".join(parts))
@@ -139,15 +139,16 @@ def hbar_svg(title: str, rows: list[tuple[str, float, str]], maximum: float) -> 
 
 # --- page ------------------------------------------------------------------------------------
 
-def _table(header: list[str], rows: list[list[str]], css: str = "cvg") -> str:
-    """A table of plain strings; escapes every cell."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+def _table(header: list[str], rows: list[list[str]], css: str = "cvg", sentences: tuple[int, ...] = ()) -> str:
+    """A table of plain strings; escapes every cell (the `sentences` columns as feedback prose)."""
+    head = "".join(f"<th>{plain(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{prose(c) if i in sentences else plain(c)}</td>" for i, c in enumerate(row))
+                   + "</tr>" for row in rows)
     return f'<table class="{css}"><tr>{head}</tr>{body}</table>'
 
 
 def _counts_section(records: list[LearnerRecord]) -> str:
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+    rows = "".join(f"<tr><th>{plain(k)}</th><td>{plain(v)}</td></tr>"
                    for k, v in cohort_counts(records).items())
     return f'<h2>Counts</h2><table class="cvg counts">{rows}</table>'
 
@@ -172,7 +173,7 @@ def _feedback_section(exercises: list[tuple[str, str, float]], records: list[Lea
     rows = [[titles.get(exercise, exercise), feedback, str(count)]
             for exercise, feedback, count in frequent_feedback(records)]
     return ("<h2>Most frequent feedback</h2><p class=\"muted\">among learners short of full points</p>"
-            + _table(["exercise", "feedback", "learners"], rows, "cvg feedback"))
+            + _table(["exercise", "feedback", "learners"], rows, "cvg feedback", sentences=(1,)))
 
 
 def _slowest_section(records: list[LearnerRecord]) -> str:
@@ -184,8 +185,8 @@ def _slowest_section(records: list[LearnerRecord]) -> str:
 
 def _not_graded_section(records: list[LearnerRecord]) -> str:
     rows = sorted((r for r in records if r.status != "graded"), key=lambda r: r.learner)
-    body = "".join(f"<tr><td>{html.escape(r.learner)}</td><td>{status_badge(r.status)}</td>"
-                   f"<td>{html.escape(r.reason)}</td></tr>" for r in rows)
+    body = "".join(f"<tr><td>{plain(r.learner)}</td><td>{status_badge(r.status)}</td>"
+                   f"<td>{plain(r.reason)}</td></tr>" for r in rows)
     return ('<h2>Refused and failed submissions</h2><table class="cvg not-graded">'
             f"<tr><th>learner</th><th>status</th><th>reason</th></tr>{body}</table>")
 
@@ -194,7 +195,7 @@ def summary_html(title: str, exercise_ids_and_max: list[tuple[str, str, float]],
                  records: list[LearnerRecord], run_info: dict) -> str:
     """Counts, score histogram, pass rates, frequent feedback, slowest runs, refusals, what ran."""
     max_total = sum(maximum for _, _, maximum in exercise_ids_and_max)
-    body = (f"<h1>{html.escape(title)}</h1>"
+    body = (f"<h1>{plain(title)}</h1>"
             + _counts_section(records)
             + _histogram_section(max_total, records)
             + _pass_rate_section(exercise_ids_and_max, records)

@@ -17,16 +17,13 @@ The order of work, and why:
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
 import json
-import platform
 import queue
 import secrets
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 from graders import render
@@ -34,11 +31,12 @@ from graders.control.observe import observe_solutions
 from graders.control.sandbox import UNCOVERED
 from graders.frontends.batch.intake import Entry, discover, entry_digest
 from graders.frontends.batch.progress import Progress
+from graders.frontends.run_info import fixture_hashes, versions
 from graders.judge.results import result_from_dict, result_to_dict
 from graders.render import LearnerRecord
 from graders.shared.files import atomic_write_text
 from graders.shared.limits import Limits
-from graders.shared.paths import FIXTURES, ROOT
+from graders.shared.paths import ROOT
 from graders.shared.registry import Assignment, all_assignments
 from graders.shared.registry import assignment as find_assignment
 
@@ -131,30 +129,12 @@ def write_learner(out: Path, record: LearnerRecord, digest: str, run_info: dict)
     atomic_write_text(folder / "record.json", json.dumps(stored))
 
 
-def fixture_hashes(assignment: Assignment) -> dict[str, str]:
-    hashes = {}
-    folder = FIXTURES / assignment.id
-    for path in sorted(folder.rglob("*")) if folder.exists() else []:
-        if path.is_file():
-            hashes[str(path.relative_to(FIXTURES))] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    return hashes
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def run_info(assignment: Assignment, seed: int, options: BatchOptions, protections: list[str],
              sandbox: str) -> dict:
     """What a regrade needs to reproduce a result, flat strings for the reports."""
     info = {"assignment": assignment.id, "seed": str(seed),
             "graded at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "cvgrade": _version("cvgrade"), "tensorflow": _version("tensorflow"),
-            "keras": _version("keras"), "numpy": _version("numpy"),
-            "python": platform.python_version(),
+            **versions(),
             "limits": (f"{options.limits.probe_seconds:g} s per exercise, "
                        f"{options.limits.read_seconds:g} s to read a submission, "
                        f"{options.limits.memory_bytes >> 20} MiB, {options.limits.cpu_seconds} s CPU, "
