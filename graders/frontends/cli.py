@@ -2,7 +2,8 @@
 
 For learners: `list` the assignments, `check` one (points and feedback per exercise, the same
 run as `pytest graders/test_<id>.py`), `watch` it while you edit. For instructors: `batch`
-grades a class; `fixtures` rebuilds the reference observations from solutions/.
+grades a class; `fixtures` rebuilds the reference observations from solutions/; `release` writes
+the learners' bundle.
 """
 
 from __future__ import annotations
@@ -13,11 +14,31 @@ import sys
 
 def _fixtures(args) -> int:
     from graders.control.observe import regenerate
+    from graders.judge.references import NoSolutions
     from graders.shared.registry import SUITES, assignment
 
-    for name in args.assignments or SUITES:
-        for path in regenerate(assignment(name)):
-            print(f"wrote {path}")
+    try:
+        for name in args.assignments or SUITES:
+            for path in regenerate(assignment(name)):
+                print(f"wrote {path}")
+    except NoSolutions as error:
+        print(f"cvgrade fixtures: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _release(args) -> int:
+    from pathlib import Path
+
+    from graders.frontends.release import ReleaseRefused, release
+
+    try:
+        written = release(Path(args.out), force=args.force)
+    except ReleaseRefused as error:
+        print(f"cvgrade release: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote the learners' bundle: {len(written)} files in {Path(args.out).resolve()} "
+          f"(its README.md says how to set up and grade)")
     return 0
 
 
@@ -123,6 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     fixtures = verbs.add_parser("fixtures", help="(course team) regenerate reference observations from solutions/")
     fixtures.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     fixtures.set_defaults(run=_fixtures)
+    publish = verbs.add_parser("release", help="(course team) write the learners' bundle: stubs, course code and "
+                                                "public graders, without solutions or hidden data")
+    publish.add_argument("out", help="an empty (or new) folder for the bundle")
+    publish.add_argument("--force", action="store_true", help="write into OUT even if it is not empty (the "
+                                                               "bundle's files replace what is there)")
+    publish.set_defaults(run=_release)
     batch = verbs.add_parser("batch", help="(instructors) grade a folder of submissions, one entry per learner")
     batch.add_argument("submissions", help="folder with one .py, .ipynb, folder or .zip per learner")
     batch.add_argument("--assignment", required=True, help="assignment id, e.g. c3w3")
