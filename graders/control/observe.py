@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from graders.control.session import Limits, WorkerFailure, WorkerSession
-from graders.judge.references import reference_code, reference_path
+from graders.judge.references import reference_code, reference_path, require_solutions
 from graders.shared import wire
 from graders.shared.paths import SOLUTIONS
 from graders.shared.registry import Assignment
@@ -15,6 +15,7 @@ from graders.submissions.loading import load_submission
 def observe_solutions(assignment: Assignment, seed: int | None = None,
                       limits: Limits = Limits()) -> dict[str, dict]:
     """Probe `solutions/` for every exercise that is judged against a reference."""
+    require_solutions(f"observing the solutions of {assignment.id}")
     session = WorkerSession(assignment.id, load_submission(SOLUTIONS, assignment), limits)
     observations = {}
     try:

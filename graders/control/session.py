@@ -315,7 +315,8 @@ class WorkerSession:
         worker = self._worker
         worker.send({"op": "probe", "exercise": exercise_id, "params": params or {},
                      "reference_code": np.frombuffer(reference_code, dtype=np.uint8) if reference_code else ""})
-        self.stand_ins_sent.update(stand_ins)
+        if reference_code:  # without solutions nothing is sent, and the learner's own functions stand in
+            self.stand_ins_sent.update(stand_ins)
         try:
             reply = worker.receive(self.limits.probe_seconds)
         except WorkerFailure:

@@ -186,6 +186,17 @@ def build_hidden(count: int = 48) -> Path:
     return detection.save_npz(HIDDEN_FILE, recipes=recipes, boxes=boxes)
 
 
+DEV_SEED, DEV_SIZE = 48_000, 48  # the public dev frames: drifts drawn as the hidden ones are, from a fixed seed
+
+
+def dev_frames():
+    """Yield (index, frame, true box) of the public dev set: drawn like the hidden set, but from a
+    public seed (a learner's copy, which has no hidden set, scores the fine-tuning run on it)."""
+    for index, row in enumerate(draw_hidden_recipes(DEV_SIZE, np.random.default_rng(DEV_SEED))):
+        frame, box = render_frame(row, HIDDEN_BACKGROUNDS)
+        yield index, frame, box
+
+
 def hidden_frames():
     """Yield (index, frame, true box) of the hidden set (trusted side only)."""
     if not HIDDEN_FILE.exists():

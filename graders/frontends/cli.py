@@ -2,7 +2,8 @@
 
 For learners: `list` the assignments, `check` one (points and feedback per exercise, the same
 run as `pytest graders/test_<id>.py`), `watch` it while you edit. For instructors: `batch`
-grades a class; `gradescope` writes an assignment's Gradescope autograder; `notebooks` writes
+grades a class; `release` writes the learners' bundle (no solutions, no hidden data);
+`gradescope` writes an assignment's Gradescope autograder. For course teams: `notebooks` writes
 the learners' notebooks from exercises/; `fixtures` rebuilds the reference observations from
 solutions/.
 """
@@ -15,11 +16,31 @@ import sys
 
 def _fixtures(args) -> int:
     from graders.control.observe import regenerate
+    from graders.judge.references import NoSolutions
     from graders.shared.registry import SUITES, assignment
 
-    for name in args.assignments or SUITES:
-        for path in regenerate(assignment(name)):
-            print(f"wrote {path}")
+    try:
+        for name in args.assignments or SUITES:
+            for path in regenerate(assignment(name)):
+                print(f"wrote {path}")
+    except NoSolutions as error:
+        print(f"cvgrade fixtures: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _release(args) -> int:
+    from pathlib import Path
+
+    from graders.frontends.release import ReleaseRefused, release
+
+    try:
+        written = release(Path(args.out), force=args.force)
+    except ReleaseRefused as error:
+        print(f"cvgrade release: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote the learners' bundle: {len(written)} files in {Path(args.out).resolve()} "
+          f"(its README.md says how to set up and grade)")
     return 0
 
 
@@ -155,15 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("assignment", help="assignment id, e.g. c3w3 (any case; see cvgrade list)")
     check.add_argument("path", nargs="?", help="a .py file, a folder or a notebook (default: exercises/)")
     check.set_defaults(run=_check, passes_on=True)
-    fixtures = verbs.add_parser("fixtures", help="(course team) regenerate reference observations from solutions/")
-    fixtures.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
-    fixtures.set_defaults(run=_fixtures)
-    notebooks = verbs.add_parser("notebooks", help="(course team) write one Jupyter notebook per assignment "
-                                                   "and lab from exercises/")
-    notebooks.add_argument("out", nargs="?", help="folder to write them in (default: notebooks/)")
-    notebooks.add_argument("--force", action="store_true",
-                           help="overwrite notebooks whose cells were changed after they were written")
-    notebooks.set_defaults(run=_notebooks)
+    watch = verbs.add_parser("watch", help="grade again every time you save (uses the warm grading server)")
+    watch.add_argument("assignment", help="assignment id, e.g. c3w3")
+    watch.add_argument("path", nargs="?", help="what to grade (default: exercises/)")
+    watch.add_argument("--no-server", action="store_true", help="grade in a fresh interpreter each time")
+    watch.set_defaults(run=_watch)
     batch = verbs.add_parser("batch", help="(instructors) grade a folder of submissions, one entry per learner")
     batch.add_argument("submissions", help="folder with one .py, .ipynb, folder or .zip per learner")
     batch.add_argument("--assignment", required=True, help="assignment id, e.g. c3w3")
@@ -182,6 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     batch.add_argument("--seed", type=int, help="probe seed (default: a secret one per run; the "
                                                   "reports record it, so a regrade can reuse it)")
     batch.set_defaults(run=_batch)
+    publish = verbs.add_parser("release", help="(instructors) write the learners' bundle: stubs, course code and "
+                                                "public graders, without solutions or hidden data")
+    publish.add_argument("out", help="an empty (or new) folder for the bundle")
+    publish.add_argument("--force", action="store_true", help="write into OUT even if it is not empty (the "
+                                                               "bundle's files replace what is there)")
+    publish.set_defaults(run=_release)
     gradescope = verbs.add_parser("gradescope", help="(instructors) write an assignment's Gradescope autograder zip")
     gradescope.add_argument("assignment", help="assignment id, e.g. c3w4 (graded assignments only)")
     gradescope.add_argument("out", help="the zip to write, e.g. c3w4_autograder.zip")
@@ -191,11 +214,15 @@ def main(argv: list[str] | None = None) -> int:
                             help="as for batch: auto (default) grades only in bubblewrap's sandbox; off "
                                  "grades without it (only when asked)")
     gradescope.set_defaults(run=_gradescope)
-    watch = verbs.add_parser("watch", help="grade again every time you save (uses the warm grading server)")
-    watch.add_argument("assignment", help="assignment id, e.g. c3w3")
-    watch.add_argument("path", nargs="?", help="what to grade (default: exercises/)")
-    watch.add_argument("--no-server", action="store_true", help="grade in a fresh interpreter each time")
-    watch.set_defaults(run=_watch)
+    notebooks = verbs.add_parser("notebooks", help="(course team) write one Jupyter notebook per assignment "
+                                                   "and lab from exercises/")
+    notebooks.add_argument("out", nargs="?", help="folder to write them in (default: notebooks/)")
+    notebooks.add_argument("--force", action="store_true",
+                           help="overwrite notebooks whose cells were changed after they were written")
+    notebooks.set_defaults(run=_notebooks)
+    fixtures = verbs.add_parser("fixtures", help="(course team) regenerate reference observations from solutions/")
+    fixtures.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    fixtures.set_defaults(run=_fixtures)
     args, extra = parser.parse_known_args(argv)
     if getattr(args, "passes_on", False):
         return args.run(args, extra)

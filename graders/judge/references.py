@@ -33,6 +33,22 @@ def load_reference(assignment_id: str, exercise_id: str):
     return wire.load(path)
 
 
+class NoSolutions(FileNotFoundError):
+    """This copy has no solutions/ (a learner's bundle, made by `cvgrade release`)."""
+
+
+def solutions_here() -> bool:
+    return SOLUTIONS.is_dir()
+
+
+def require_solutions(what: str) -> None:
+    """Refuse `what` (a sentence's subject, e.g. "regenerating the reference observations")
+    where there are no solutions to observe."""
+    if not solutions_here():
+        raise NoSolutions(f"{what} needs the solutions, and this copy of the graders has none ({SOLUTIONS} "
+                          "is missing: a learner's copy); do it in the course team's repository")
+
+
 def reference_code(assignment: Assignment, names: tuple[str, ...]) -> bytes:
     """The imports, constants and the functions `names` of the solution module, compiled.
 
@@ -40,8 +56,13 @@ def reference_code(assignment: Assignment, names: tuple[str, ...]) -> bytes:
     broken earlier exercise; the rest of the solution stays on the trusted side. They travel as
     a code object (marshal bytes behind the interpreter's magic number), never as source: no
     docstring, no comment, every line number 1, so learner code that finds them can disassemble
-    them but cannot print the solution's text."""
-    return _solution_code(assignment.module, tuple(names)) if names else b""
+    them but cannot print the solution's text.
+
+    Without solutions/ (a learner's bundle) nothing is sent, and the worker stands the learner's
+    own functions of those names in (`probing.OwnStandIns`), saying so in the exercise's notes."""
+    if not names or not solutions_here():
+        return b""
+    return _solution_code(assignment.module, tuple(names))
 
 
 def _solution_nodes(module: str, names: tuple[str, ...]) -> tuple[list[ast.stmt], str]:

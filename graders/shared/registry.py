@@ -188,6 +188,14 @@ class Assignment:
     hidden_data: tuple[str, ...] = ()  # files (from the project root) learner code must never see
     counts_for_grade: bool = True
 
+    @property
+    def hidden_data_here(self) -> bool:
+        """Whether this copy holds the hidden data (the course team's does; a learner's bundle,
+        made by `cvgrade release`, does not, and its trained models are scored on public data)."""
+        from graders.shared.paths import ROOT
+
+        return all((ROOT / path).is_file() for path in self.hidden_data)
+
     def exercise(self, exercise_id: str) -> Exercise:
         for exercise in self.exercises:
             if exercise.id == exercise_id:

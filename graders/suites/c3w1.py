@@ -366,16 +366,17 @@ IOU_HINTS = (
 
 # --- Exercise 8: the trained model -----------------------------------------------------------------
 @functools.lru_cache(maxsize=1)
-def _hidden_set():
-    """Hidden images and boxes, rendered once per process (the probe's inputs, the check's answers)."""
+def _scoring_set() -> common.ScoringSet:
+    """Hidden (or, without them, dev) images and boxes, rendered once per process (the probe's
+    inputs, the check's answers)."""
     from graders.data import localization
 
-    return localization.load_split("hidden")
+    return common.scoring_set(ASSIGNMENT, lambda: localization.load_split("hidden"),
+                              lambda: localization.load_split("dev"), "images")
 
 
 def trained_model_params() -> dict:
-    images, _ = _hidden_set()
-    return {"images": images}
+    return {"images": _scoring_set().inputs}
 
 
 def probe_trained_model(submission, params) -> dict:
@@ -401,7 +402,8 @@ def box_score(iou: np.ndarray) -> float:
 def check_trained_model(observation, reference) -> Verdict:
     from graders.authoring import pictures
 
-    images, boxes = _hidden_set()
+    scored = _scoring_set()
+    images, boxes, which = scored.inputs, scored.answers, scored.name
     predictions = np.asarray(observation["boxes"], dtype=np.float64)
     if predictions.shape != boxes.shape:
         return Verdict.failed(f"the model predicted {predictions.shape} boxes, expected {boxes.shape}")
@@ -409,18 +411,18 @@ def check_trained_model(observation, reference) -> Verdict:
     share = box_score(iou)
     swapped = box_score(box_iou(predictions[:, [1, 0, 3, 2]], boxes))
     worst, png = pictures.worst_boxes_png(lambda indices: [images[i] for i in indices], boxes, predictions, iou)
-    figures = [Figure(f"the {len(worst)} hidden images with the lowest IoU, worst first "
+    figures = [Figure(f"the {len(worst)} {which} images with the lowest IoU, worst first "
                       "(green: true box, red: your prediction)", png=png)]
     details = [f"median IoU {np.median(iou):.2f}; IoU >= {IOU_THRESHOLD:g} on {int(np.sum(iou >= IOU_THRESHOLD))} "
-               f"of {len(iou)} hidden images"]
-    message = (f"{share:.0%} of the {len(iou)} hidden boxes are found (IoU >= {IOU_THRESHOLD:g}); full "
+               f"of {len(iou)} {which} images"]
+    message = (f"{share:.0%} of the {len(iou)} {which} boxes are found (IoU >= {IOU_THRESHOLD:g}); full "
                f"points from {PASS_SHARE:.0%}")
     if share >= PASS_SHARE:
-        return Verdict.passed(message, details=details, figures=figures)
+        return scored.told(Verdict.passed(message, details=details, figures=figures))
     if swapped >= PASS_SHARE and swapped > share + 0.25:
         message += (f"; read as (ymin, xmin, ymax, xmax) your boxes would score {swapped:.0%}: the model "
                     "was trained on boxes in the wrong order, the course's is (xmin, ymin, xmax, ymax)")
-    return Verdict(share / PASS_SHARE, message, details=details, figures=figures)
+    return scored.told(Verdict(share / PASS_SHARE, message, details=details, figures=figures))
 
 
 ASSIGNMENT = Assignment(

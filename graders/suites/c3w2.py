@@ -779,20 +779,27 @@ DETECT_HINTS = (
 
 
 # --- The learner's pipeline, fine-tuned and scored on hidden frames ---------------------------------------------
+def stacked(frames) -> tuple[np.ndarray, np.ndarray]:
+    """(frames, true boxes as float64) of an iterator of (index, frame, box)."""
+    images, boxes = [], []
+    for _, frame, box in frames:
+        images.append(frame)
+        boxes.append(box)
+    return np.stack(images), np.stack(boxes).astype(np.float64)
+
+
 @functools.lru_cache(maxsize=1)
-def _hidden_set() -> tuple[np.ndarray, np.ndarray]:
-    """The hidden frames and their true boxes, rendered once per process (trusted side)."""
+def _scoring_set() -> common.ScoringSet:
+    """The hidden (or, without them, public dev) frames and their true boxes, rendered once per
+    process (trusted side)."""
     from graders.data import detection
 
-    frames, boxes = [], []
-    for _, frame, box in detection.hidden_frames():
-        frames.append(frame)
-        boxes.append(box)
-    return np.stack(frames), np.stack(boxes).astype(np.float64)
+    return common.scoring_set(ASSIGNMENT, lambda: stacked(detection.hidden_frames()),
+                              lambda: stacked(detection.dev_frames()), "frames")
 
 
 def pipeline_params() -> dict:
-    return {"frames": _hidden_set()[0]}
+    return {"frames": _scoring_set().inputs}
 
 
 def _step(name: str, call, *args):
@@ -889,10 +896,11 @@ CRITERIA = ("criteria of this grader, not the course's (its formula was never pu
 
 
 def check_pipeline(observation, reference) -> Verdict:
-    frames, truth = _hidden_set()
+    scored = _scoring_set()
+    frames, truth, which = scored.inputs, scored.answers, scored.name
     predicted = np.asarray(observation["boxes"], dtype=np.float64)
     if predicted.shape != truth.shape:
-        return Verdict.failed(f"the run gave {predicted.shape[0]} top boxes for {truth.shape[0]} hidden frames")
+        return Verdict.failed(f"the run gave {predicted.shape[0]} top boxes for {truth.shape[0]} {which} frames")
     iou = box_iou(predicted, truth)
     scores = np.asarray(observation["scores"], dtype=np.float64)
     # a confident frame counts only where its box is right: a detect that says 1.0 everywhere earns nothing
@@ -905,10 +913,10 @@ def check_pipeline(observation, reference) -> Verdict:
                f"fine-tuned for {len(losses)} batches of {observation['batch_size']} in "
                f"{observation['train_seconds']:.1f} s: loss {losses[0]:.3f} first, {losses[-1]:.3f} last; "
                f"median IoU {np.median(iou):.2f}"]
-    message = (f"on {len(iou)} hidden frames, {right:.0%} of your top boxes are right and {confident:.0%} are right "
-               f"with a score above {SCORE_THRESHOLD:g} (this grader's criteria)")
-    figures = [frames_figure(lambda indices: [frames[i] for i in indices], truth, predicted, iou, "hidden frames")]
-    return Verdict(detection_score(right, confident), message, details=details, figures=figures)
+    message = (f"on {len(iou)} {which} frames, {right:.0%} of your top boxes are right and {confident:.0%} are "
+               f"right with a score above {SCORE_THRESHOLD:g} (this grader's criteria)")
+    figures = [frames_figure(lambda indices: [frames[i] for i in indices], truth, predicted, iou, f"{which} frames")]
+    return scored.told(Verdict(detection_score(right, confident), message, details=details, figures=figures))
 
 
 PIPELINE_HINTS = (

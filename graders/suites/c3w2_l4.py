@@ -146,19 +146,17 @@ def probe_detect(submission, params) -> dict:
 
 # --- the learner's pipeline, fine-tuned and scored on hidden duck frames ---------------------------------------
 @functools.lru_cache(maxsize=1)
-def _hidden_set() -> tuple[np.ndarray, np.ndarray]:
-    """The hidden frames and their true boxes, rendered once per process (trusted side)."""
+def _scoring_set() -> common.ScoringSet:
+    """The hidden (or, without them, public dev) frames and their true boxes, rendered once per
+    process (trusted side)."""
     from graders.data import ducks
 
-    frames, boxes = [], []
-    for _, frame, box in ducks.hidden_frames():
-        frames.append(frame)
-        boxes.append(box)
-    return np.stack(frames), np.stack(boxes).astype(np.float64)
+    return common.scoring_set(ASSIGNMENT, lambda: c3w2.stacked(ducks.hidden_frames()),
+                              lambda: c3w2.stacked(ducks.dev_frames()), "frames")
 
 
 def pipeline_params() -> dict:
-    return {"frames": _hidden_set()[0]}
+    return {"frames": _scoring_set().inputs}
 
 
 def probe_pipeline(submission, params) -> dict:
@@ -207,10 +205,11 @@ def pipeline_score(right: float, confident: float) -> float:
 
 
 def check_pipeline(observation, reference) -> Verdict:
-    frames, truth = _hidden_set()
+    scored = _scoring_set()
+    frames, truth, which = scored.inputs, scored.answers, scored.name
     predicted = np.asarray(observation["boxes"], dtype=np.float64)
     if predicted.shape != truth.shape:
-        return Verdict.failed(f"the run gave {predicted.shape[0]} top boxes for {truth.shape[0]} hidden frames")
+        return Verdict.failed(f"the run gave {predicted.shape[0]} top boxes for {truth.shape[0]} {which} frames")
     losses = np.asarray(observation["losses"], dtype=np.float64)
     if losses.size == 0:
         return Verdict.failed("the run trained no batch")
@@ -224,11 +223,11 @@ def check_pipeline(observation, reference) -> Verdict:
                f"fine-tuned for {len(losses)} batches of {BATCH_SIZE} in {observation['train_seconds']:.1f} s: loss "
                f"{losses[0]:.3f} first, {losses[-1]:.3f} last; median IoU {np.median(iou):.2f}, median top score "
                f"{np.median(scores):.2f}"]
-    message = (f"on {len(iou)} hidden frames, {right:.0%} of your top boxes are right and {confident:.0%} are right "
+    message = (f"on {len(iou)} {which} frames, {right:.0%} of your top boxes are right and {confident:.0%} are right "
                f"with a score above {SCORE_THRESHOLD:g} (this grader's criteria)")
     figures = [c3w2.frames_figure(lambda indices: [frames[i] for i in indices], truth, predicted, iou,
-                                  "hidden frames")]
-    return Verdict(pipeline_score(right, confident), message, details=details, figures=figures)
+                                  f"{which} frames")]
+    return scored.told(Verdict(pipeline_score(right, confident), message, details=details, figures=figures))
 
 
 def _late_loss(o) -> float:

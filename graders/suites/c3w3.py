@@ -481,22 +481,24 @@ def class_wise_scores(labels: np.ndarray, predictions: np.ndarray) -> tuple[np.n
 
 
 @functools.lru_cache(maxsize=1)
-def _hidden_set():
-    """The hidden images and labels, read once per process (the probe's inputs and the check's answers)."""
+def _scoring_set() -> common.ScoringSet:
+    """The hidden (or, without them, dev) images and labels, read once per process (the probe's
+    inputs and the check's answers)."""
     from graders.data import m2nist
 
-    return m2nist.load_split("hidden")
+    return common.scoring_set(ASSIGNMENT, lambda: m2nist.load_split("hidden"), lambda: m2nist.load_split("dev"),
+                              "images")
 
 
 def trained_model_params() -> dict:
-    images, _ = _hidden_set()
-    return {"images": images}
+    return {"images": _scoring_set().inputs}
 
 
 def check_trained_model(observation, reference) -> Verdict:
     from graders.authoring import pictures
 
-    images, labels = _hidden_set()
+    scored = _scoring_set()
+    images, labels, which = scored.inputs, scored.answers, scored.name
     predictions = observation["predictions"]
     if predictions.shape != labels.shape:
         return Verdict.failed(f"the model predicted {predictions.shape} label maps, expected {labels.shape}")
@@ -509,16 +511,17 @@ def check_trained_model(observation, reference) -> Verdict:
     rows = [[pictures.grey_rgb(images[i]), pictures.label_map_rgb(labels[i]),
              pictures.label_map_rgb(predictions[i]), pictures.difference_rgb(labels[i] != predictions[i])]
             for i in worst]
-    figures = [Figure("IoU and Dice per class on the hidden set", table=table,
+    figures = [Figure(f"IoU and Dice per class on the {which} set", table=table,
                       marked_rows=tuple(c + 1 for c in range(DIGIT_CLASSES) if iou[c] < PASS_MARK / 100)),
-               Figure("the six hidden images your model gets most wrong",
+               Figure(f"the six {which} images your model gets most wrong",
                       png=pictures.grid_png(rows, ["image", "expected", "yours", "differs"]))]
     details = ["IoU per digit: " + ", ".join(f"{c}: {iou[c]:.2f}" for c in range(DIGIT_CLASSES))]
-    message = (f"mean IoU of the 10 digit classes on {len(labels)} hidden images is {score:.1f} "
+    message = (f"mean IoU of the 10 digit classes on {len(labels)} {which} images is {score:.1f} "
                f"(x100; pass above {PASS_MARK:g})")
     if score > PASS_MARK:
-        return Verdict.passed(message, details=details, figures=figures)
-    return Verdict.failed(message + ": train longer or check the model", details=details, figures=figures)
+        return scored.told(Verdict.passed(message, details=details, figures=figures))
+    return scored.told(Verdict.failed(message + ": train longer or check the model", details=details,
+                                      figures=figures))
 
 
 ASSIGNMENT = Assignment(

@@ -343,16 +343,17 @@ COMPILE_HINTS = (
 
 # --- Exercise 4: the trained model and its saliency maps -------------------------------------
 @functools.lru_cache(maxsize=1)
-def _hidden_set():
-    """Hidden pictures and labels, rendered once per process (the probe's inputs, the check's answers)."""
+def _scoring_set() -> common.ScoringSet:
+    """Hidden (or, without them, dev) pictures and labels, rendered once per process (the probe's
+    inputs, the check's answers)."""
     from graders.data import cat_or_not
 
-    return cat_or_not.load_split("hidden")
+    return common.scoring_set(ASSIGNMENT, lambda: cat_or_not.load_split("hidden"),
+                              lambda: cat_or_not.load_split("dev"), "pictures")
 
 
 def trained_model_params() -> dict:
-    images, _ = _hidden_set()
-    return {"images": images}
+    return {"images": _scoring_set().inputs}
 
 
 def probe_trained_model(submission, params) -> dict:
@@ -389,7 +390,8 @@ def accuracy_score(accuracy: float) -> float:
 def check_trained_model(observation, reference) -> Verdict:
     from graders.data import cat_or_not
 
-    _, labels = _hidden_set()
+    scored = _scoring_set()
+    labels = scored.answers
     probabilities = np.asarray(observation["probabilities"], dtype=np.float64)
     if probabilities.shape != (len(labels), 2):
         return Verdict.failed(f"the model gave {probabilities.shape} outputs, expected {(len(labels), 2)}")
@@ -407,7 +409,7 @@ def check_trained_model(observation, reference) -> Verdict:
                f"{int((~cats).sum())} others"]
     details += [f"{SUBMITTED_PREFIX}{name}: " + ("what your model gives" if problem is None else problem)
                 for name, problem in zip(names, problems)]
-    message = (f"accuracy {accuracy:.0%} on {len(labels)} hidden pictures (full points from "
+    message = (f"accuracy {accuracy:.0%} on {len(labels)} {scored.name} pictures (full points from "
                f"{ACCURACY_FULL:.0%}); {consistent} of {len(names)} saliency maps are what this model gives")
     if not any(found):
         message += (f"; no maps were submitted: save {SUBMITTED_PREFIX}{names[0]} and the others next to the "
@@ -419,23 +421,23 @@ def check_trained_model(observation, reference) -> Verdict:
                                   [names[i] for i in present],
                                   [_picture_for_report(names[i]) for i in present],
                                   [mine[i] for i in present], [theirs[i] for i in present]))
-    figures.append(_mistakes_figure(probabilities, labels, cat_or_not.CLASS_NAMES))
+    figures.append(_mistakes_figure(scored, probabilities, cat_or_not.CLASS_NAMES))
     if score >= 1:
-        return Verdict.passed(message, details=details, figures=figures)
-    return Verdict(score, message, details=details, figures=figures)
+        return scored.told(Verdict.passed(message, details=details, figures=figures))
+    return scored.told(Verdict(score, message, details=details, figures=figures))
 
 
-def _mistakes_figure(probabilities, labels, class_names) -> Figure:
-    """The hidden pictures the model is most wrong about, worst first."""
+def _mistakes_figure(scored: common.ScoringSet, probabilities, class_names) -> Figure:
+    """The scored pictures the model is most wrong about, worst first."""
     from graders.authoring import pictures as draw
 
-    images, _ = _hidden_set()
+    images, labels = scored.inputs, scored.answers
     confidence_in_truth = probabilities[np.arange(len(labels)), labels]
     worst = np.argsort(confidence_in_truth, kind="stable")[:6]
     cells = [draw.resized(images[i], (FIGURE_CELL, FIGURE_CELL)) for i in worst]
     captions = [f"{class_names[labels[i]]}: p={confidence_in_truth[i]:.2f}" for i in worst]
     rows = [cells[start:start + 3] for start in range(0, len(cells), 3)]
-    return Figure("the hidden pictures your model is least sure of, worst first (true class and the "
+    return Figure(f"the {scored.name} pictures your model is least sure of, worst first (true class and the "
                   "probability your model gives it)",
                   png=draw.grid_png(rows, scale=1, captions=[captions[s:s + 3] for s in range(0, len(cells), 3)]))
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from graders.authoring import Figure, Hint, Verdict, compare, shape_of
+from graders.authoring import Assignment, Figure, Hint, Verdict, compare, shape_of
 
 
 # --- in the worker ------------------------------------------------------------------------
@@ -331,6 +333,40 @@ ACCURACY_NAMES = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical
 
 def measures_accuracy(observation) -> bool:
     return bool(set(ACCURACY_NAMES) & set(observation["metrics"]))
+
+
+# --- the set a trained model is scored on -------------------------------------------------------------
+@dataclass(frozen=True)
+class ScoringSet:
+    """The inputs a trained model (or a fine-tuning run) is scored on and their answers: the hidden
+    set where its file is (the course team's copy), else the public dev set. A learner's bundle
+    (`cvgrade release`) holds no hidden file, so its graders score on public data and say so."""
+
+    inputs: np.ndarray
+    answers: np.ndarray
+    hidden: bool
+    noun: str  # what one input is called in feedback: "images", "frames", "pictures"
+
+    @property
+    def name(self) -> str:
+        """How feedback names the set: "hidden" or "public dev"."""
+        return "hidden" if self.hidden else "public dev"
+
+    def told(self, verdict: Verdict) -> Verdict:
+        """`verdict`, saying plainly when its score is not the official one."""
+        if not self.hidden:
+            verdict.message += (f"; scored on the public dev set ({len(self.answers)} {self.noun}): your official "
+                                "score comes from the course team's hidden set")
+        return verdict
+
+
+def scoring_set(assignment: Assignment, hidden: Callable[[], tuple], public: Callable[[], tuple],
+                noun: str) -> ScoringSet:
+    """The hidden set (`hidden()`: inputs, answers) when `assignment.hidden_data` is here, else
+    the public one (`public()`). Trusted side only: the worker gets the inputs as probe params."""
+    here = assignment.hidden_data_here
+    inputs, answers = hidden() if here else public()
+    return ScoringSet(inputs, answers, here, noun)
 
 
 # --- partial credit (docs/internals.md, "Partial credit"): one policy for every suite ----------------------

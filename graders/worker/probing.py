@@ -60,6 +60,26 @@ class Submission:
                 namespace.pop(name, None)
 
 
+class OwnStandIns:
+    """The stand-ins of a probe for which no reference functions came: a learner's bundle holds no
+    solutions (`references.reference_code` sends nothing there), so the learner's own functions of
+    those names stand in, and the exercise's notes say once that an earlier mistake can show here."""
+
+    def __init__(self, submission: Submission, names: tuple[str, ...], notes: list[str],
+                 graded: tuple[str, ...] = ()):
+        self._submission, self._names, self._notes = submission, names, notes
+        self._earlier = tuple(n for n in names if n not in graded)  # the exercise's own function is no news
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name not in self._names:
+            raise AttributeError(name)
+        if self._earlier:
+            earlier = ", ".join(f"`{n}`" for n in self._earlier)
+            self._notes.append(f"this part also runs your own {earlier} (this copy of the graders has no reference "
+                               "solutions to stand in), so a mistake in an earlier exercise can show here too")
+        return self._submission.function(name)
+
+
 def exception_sentence(error: BaseException, limit: int = 300) -> str:
     """`Type: message` of a learner's exception in one line. TensorFlow's errors from inside a
     traced function (@tf.function) start with "in user code:" and a traceback of the learner's

@@ -24,7 +24,7 @@ import traceback
 import types
 
 from graders.shared import outcomes, wire
-from graders.worker.probing import MissingFunction, ProbeFailure, Submission, exception_sentence
+from graders.worker.probing import MissingFunction, OwnStandIns, ProbeFailure, Submission, exception_sentence
 
 
 class _MissingModule(types.ModuleType):
@@ -202,7 +202,13 @@ def serve(request_fd: int, reply_fd: int, notes: list[str]) -> None:
             exercise = suite.exercise(request["exercise"])
             code = _reference_bytes(request.pop("reference_code", None))
             try:
-                submission.stand_ins = reference_module(code) if code else None
+                if code:
+                    submission.stand_ins = reference_module(code)
+                elif exercise.stand_ins:  # no solutions here: the learner's own functions stand in
+                    submission.stand_ins = OwnStandIns(submission, exercise.stand_ins, notes,
+                                                         exercise.functions)
+                else:
+                    submission.stand_ins = None
             except ProbeFailure as failure:
                 observation = outcomes.failed(str(failure))
             else:

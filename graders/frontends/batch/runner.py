@@ -32,6 +32,7 @@ from graders.control.sandbox import UNCOVERED
 from graders.frontends.batch.intake import Entry, discover, entry_digest
 from graders.frontends.batch.progress import Progress
 from graders.frontends.run_info import fixture_hashes, versions
+from graders.judge.references import require_solutions
 from graders.judge.results import result_from_dict, result_to_dict
 from graders.render import LearnerRecord
 from graders.shared.files import atomic_write_text
@@ -174,6 +175,7 @@ class BatchRun:
         return todo, done
 
     def run(self) -> list[LearnerRecord]:
+        require_solutions("grading a class")  # every learner is judged against the solutions, observed anew
         if not self.options.submissions.is_dir():
             raise FileNotFoundError(f"{self.options.submissions} is not a folder of submissions")
         self.out.mkdir(parents=True, exist_ok=True)
