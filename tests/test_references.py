@@ -3,7 +3,10 @@
 "Agree" is stated at two precisions, so that the test catches a changed solution but not
 a different CPU (TensorFlow's float results differ in the last bits between machines of
 one kind, through oneDNN's kernels and thread counts):
-- every key, list length, shape and dtype is the same; floats within 1e-5 of their scale;
+- every key, list length, shape and dtype is the same; float arrays within 1e-4 of their scale
+  (the outputs of the deepest networks, U-Net's 23 convolutions and FCN-8's VGG-16, came out
+  1.4e-5 and 1.1e-5 of their scale apart on two CPUs of one kind; shallower ones agree to
+  1e-6), other floats within 1e-5;
   8-bit pictures (saliency maps, and the maps of known mistakes) differ in at most 1% of
   their pixels and by at most 0.1 grey level on average: a last-bit difference before
   rounding moves a pixel by one level, a JPEG round trip spreads that to its neighbours, and
@@ -27,6 +30,7 @@ from graders.judge.references import load_reference
 from graders.shared.registry import SUITES, assignment
 from tests.grading_helpers import identical
 
+ARRAY_SCALE = 1e-4  # share of a float array's scale its values may differ by
 PICTURE_SHARE = 0.01  # share of an 8-bit picture's pixels that may differ
 PICTURE_MEAN_LEVELS = 0.1  # grey levels its pixels may differ by on average
 
@@ -51,7 +55,7 @@ def _assert_same(fresh, cached, where):
         if cached.dtype == np.uint8:
             ok, reason = same_picture(fresh, cached)
         else:
-            ok, reason = compare.check_array(fresh, cached, where, tolerance=1e-5)
+            ok, reason = compare.check_array(fresh, cached, where, tolerance=ARRAY_SCALE)
         assert ok, f"{where}: {reason}"
     elif isinstance(cached, dict):
         assert fresh.keys() == cached.keys(), where
