@@ -120,10 +120,10 @@ def learner_pyproject(text: str) -> str:
 
 def learner_readme(assignments: list[Assignment]) -> str:
     """The bundle's README.md, from `release_readme.md` and the registry."""
-    rows = ["| id | points | kind | fill in | title |", "| --- | --- | --- | --- | --- |"]
+    rows = ["| id | points | kind | fill in | or the notebook | title |", "| --- | --- | --- | --- | --- | --- |"]
     for a in assignments:
         rows.append(f"| `{a.id}` | {a.max_points:g} | {'graded' if a.counts_for_grade else 'practice'} | "
-                    f"`exercises/{a.module}.py` | {a.title} |")
+                    f"`exercises/{a.module}.py` | `notebooks/{a.notebook}` | {a.title} |")
     scored = ", ".join(a.id.upper() for a in assignments if a.hidden_data)
     return Template(README_TEMPLATE.read_text()).substitute(assignments="\n".join(rows), hidden_assignments=scored)
 
