@@ -9,7 +9,9 @@ stays out is derived from the registry and from solutions/, never from a list ke
 - every reference observation of an exercise whose probe takes trusted-side inputs
   (`params_factory`: the hidden inputs, or whatever may be made from them);
 - every file named as a trained model or results file (`model_files`) and every file whose bytes
-  are those of a file under solutions/ (trained reference models, saliency maps, copied answers).
+  are those of a file under solutions/ (trained reference models, saliency maps, copied answers);
+- every module or notebook that defines a function of solutions/ other than those the stubs hand
+  out as they are (a solved notebook or a scratch file left in the repository, say).
 
 `pyproject.toml` loses its `solutions` package and runs the graders when pytest is given no
 path; `README.md` is the learner's, from `release_readme.md`. The bundle's graders score trained
@@ -19,7 +21,9 @@ solutions (`references.reference_code`).
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -73,6 +77,58 @@ def project_files(root: Path = ROOT) -> list[str]:
     return [name for name in names if (root / name).is_file() and not (root / name).is_symlink()]
 
 
+def _without_docstring(node: ast.AST) -> ast.AST:
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        node.body = body[1:] or [ast.Pass()]
+    return node
+
+
+def function_trees(code: str) -> set[str]:
+    """Every function in `code` (nested ones too), as its syntax tree without docstring or
+    positions: two copies of one function agree however they are commented or spaced."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return set()
+    return {ast.dump(_without_docstring(node), annotate_fields=False, include_attributes=False)
+            for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def code_of(path: Path) -> list[str]:
+    """The Python a file holds: a module, or each code cell of a notebook (IPython's `!` and `%`
+    lines left out, so that the rest parses)."""
+    if path.suffix == ".py":
+        return [path.read_text(errors="replace")]
+    if path.suffix != ".ipynb":
+        return []
+    try:
+        cells = json.loads(path.read_text(errors="replace")).get("cells", [])
+    except (ValueError, AttributeError):
+        return []
+    sources = ["".join(c.get("source", "")) if isinstance(c.get("source"), list) else str(c.get("source", ""))
+               for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
+    return ["\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("!", "%")))
+            for source in sources]
+
+
+def answer_functions(root: Path) -> set[str]:
+    """The syntax trees of the solutions' functions, but those the stub of the same name in
+    exercises/ hands out as they are (the course's given code)."""
+    answers = set()
+    for solved in sorted((root / _solutions_folder()).glob("*.py")):
+        stub = root / "exercises" / solved.name
+        given = function_trees(stub.read_text()) if stub.is_file() else set()
+        answers |= function_trees(solved.read_text()) - given
+    return answers
+
+
+def _solutions_folder() -> Path:
+    """solutions/, relative to the repository."""
+    return SOLUTIONS.relative_to(ROOT) if SOLUTIONS.is_relative_to(ROOT) else Path("solutions")
+
+
 def plan(root: Path = ROOT, assignments: list[Assignment] | None = None) -> Plan:
     """The bundle's files and the reasons others stay out (see the module's docstring)."""
     assignments = all_assignments() if assignments is None else assignments
@@ -80,10 +136,10 @@ def plan(root: Path = ROOT, assignments: list[Assignment] | None = None) -> Plan
     model_names = {name for a in assignments for name in a.model_files}
     trusted_inputs = {str(reference_path(a.id, e.id).relative_to(FIXTURES.parent))
                       for a in assignments for e in a.exercises if e.params_factory is not None}
-    solutions = SOLUTIONS.relative_to(ROOT) if SOLUTIONS.is_relative_to(ROOT) else Path("solutions")
-    solution_bytes = {_sha256(path) for path in (root / solutions).rglob("*")
+    solution_bytes = {_sha256(path) for path in (root / _solutions_folder()).rglob("*")
                       if path.is_file() and path.stat().st_size > 0}
     hidden_bytes = {_sha256(root / path) for path in hidden if (root / path).is_file()}
+    answers = answer_functions(root)
     copied, left_out = [], {}
     for name in project_files(root):
         part = name.split("/", 1)[0]
@@ -99,6 +155,8 @@ def plan(root: Path = ROOT, assignments: list[Assignment] | None = None) -> Plan
             left_out[name] = "a trained model or results file"
         elif digest in solution_bytes:
             left_out[name] = "the same bytes as a file of the solutions"
+        elif any(function_trees(code) & answers for code in code_of(root / name)):
+            left_out[name] = "it defines a function of the solutions"
         else:
             copied.append(name)
     return Plan(tuple(copied), left_out)
