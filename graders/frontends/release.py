@@ -26,12 +26,12 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
+from graders.frontends.project_files import project_files, solutions_folder
 from graders.judge.references import reference_path
 from graders.shared import files
 from graders.shared.paths import FIXTURES, ROOT, SOLUTIONS
@@ -41,7 +41,6 @@ from graders.shared.registry import Assignment, all_assignments
 LEARNER_PARTS = ("exercises", "notebooks", "graders", "fixtures", "conftest.py", "pyproject.toml", "dev",
                  ".gitignore")
 README_TEMPLATE = Path(__file__).with_name("release_readme.md")
-SKIPPED_NAMES = ("__pycache__", ".pytest_cache", ".hypothesis")  # when there is no git to list the files
 
 
 class ReleaseRefused(Exception):
@@ -58,23 +57,6 @@ class Plan:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def project_files(root: Path = ROOT) -> list[str]:
-    """The project's files, relative to `root`: git's list (tracked, and new files it does not
-    ignore) when `root` is a checkout, else every file but caches and dot-folders."""
-    try:
-        listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--cached", "--others",
-                                 "--exclude-standard"], capture_output=True, check=True).stdout
-        names = sorted({name for name in listed.decode().split("\0") if name})
-    except (OSError, subprocess.CalledProcessError):
-        names = []
-        for folder, subfolders, found in os.walk(root):
-            subfolders[:] = [d for d in subfolders if d not in SKIPPED_NAMES and not d.startswith(".")]
-            names += [os.path.relpath(os.path.join(folder, name), root) for name in found
-                      if not name.endswith(".pyc")]
-        names.sort()
-    return [name for name in names if (root / name).is_file() and not (root / name).is_symlink()]
 
 
 def _without_docstring(node: ast.AST) -> ast.AST:
@@ -117,16 +99,11 @@ def answer_functions(root: Path) -> set[str]:
     """The syntax trees of the solutions' functions, but those the stub of the same name in
     exercises/ hands out as they are (the course's given code)."""
     answers = set()
-    for solved in sorted((root / _solutions_folder()).glob("*.py")):
+    for solved in sorted((root / solutions_folder()).glob("*.py")):
         stub = root / "exercises" / solved.name
         given = function_trees(stub.read_text()) if stub.is_file() else set()
         answers |= function_trees(solved.read_text()) - given
     return answers
-
-
-def _solutions_folder() -> Path:
-    """solutions/, relative to the repository."""
-    return SOLUTIONS.relative_to(ROOT) if SOLUTIONS.is_relative_to(ROOT) else Path("solutions")
 
 
 def plan(root: Path = ROOT, assignments: list[Assignment] | None = None) -> Plan:
@@ -136,7 +113,7 @@ def plan(root: Path = ROOT, assignments: list[Assignment] | None = None) -> Plan
     model_names = {name for a in assignments for name in a.model_files}
     trusted_inputs = {str(reference_path(a.id, e.id).relative_to(FIXTURES.parent))
                       for a in assignments for e in a.exercises if e.params_factory is not None}
-    solution_bytes = {_sha256(path) for path in (root / _solutions_folder()).rglob("*")
+    solution_bytes = {_sha256(path) for path in (root / solutions_folder()).rglob("*")
                       if path.is_file() and path.stat().st_size > 0}
     hidden_bytes = {_sha256(root / path) for path in hidden if (root / path).is_file()}
     answers = answer_functions(root)
