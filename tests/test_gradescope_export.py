@@ -24,7 +24,7 @@ import pytest
 
 from graders.control.sandbox import bubblewrap_works
 from graders.frontends.batch.intake import Entry
-from graders.frontends.gradescope_export import ExportRefused, export
+from graders.frontends.gradescope_export import ExportRefused, export, source_files
 from graders.shared.limits import Limits
 from graders.shared.registry import all_assignments, assignment
 
@@ -127,6 +127,21 @@ def test_the_scripts_parse_and_name_only_what_the_zip_holds(autograder, autograd
     assert 'pip install -e "$root/source"' in setup and "pyproject.toml" in names
     assert "bubblewrap" in setup
 
+
+
+def test_the_zip_takes_the_files_git_lists_as_the_bundle_does(tmp_path):
+    """What .gitignore names (saliency maps and models trained beside the stubs, build leftovers)
+    stays out; a new file git does not ignore goes in; the other assignments' answers stay out."""
+    names = ["graders/engine.py", "exercises/helper_new.py", "exercises/salientcat1.jpg", "exercises/model.keras",
+             "graders/build/cache.bin", "solutions/birds.keras", "fixtures/c3w3/m2nist_hidden.npz", "notes/todo.md"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / ".gitignore").write_text("/exercises/salient*.jpg\n/exercises/*.keras\nbuild/\n")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "graders/engine.py"], check=True)
+    held = {path.relative_to(tmp_path).as_posix() for path in source_files(assignment("c3w4"), tmp_path)}
+    assert held == {"graders/engine.py", "exercises/helper_new.py"}, held
 
 def test_a_practice_lab_is_refused(tmp_path):
     with pytest.raises(ExportRefused, match="practice lab"):

@@ -28,7 +28,7 @@ import pytest
 from grading_helpers import ROOT, SOLUTIONS
 
 from graders.control import warmserver
-from graders.frontends.release import ReleaseRefused, release
+from graders.frontends.release import ReleaseRefused, plan, release
 from graders.shared.registry import all_assignments, assignment
 
 # The full-marks run grades these (all of them twice would take about 6 minutes here): a trained
@@ -172,6 +172,26 @@ def test_release_refuses_a_folder_that_is_not_empty(tmp_path):
         release(ROOT / "exercises" / "bundle")
     assert (tmp_path / "notes.txt").read_text() == "mine" and not (tmp_path / "README.md").exists()
 
+
+
+def test_a_solved_notebook_or_scratch_file_left_in_the_repository_stays_out(tmp_path):
+    """Files git does not list yet go into the bundle too; one that defines a solution's function,
+    whatever its name and however it is commented, stays out; the stub, whose given functions the
+    solution repeats, goes in."""
+    solved = (SOLUTIONS / "c3w4_saliency.py").read_text()
+    for name in ("solutions/c3w4_saliency.py", "exercises/c3w4_saliency.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "exercises" / "scratch.py").write_text("# trying things out\n\n" + solved)
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+              "source": ["%matplotlib inline\n", solved]}]
+    notebook = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "C3W4-solved.ipynb").write_text(json.dumps(notebook))
+    bundle = plan(tmp_path, [assignment("c3w4")])
+    assert bundle.left_out["exercises/scratch.py"] == "it defines a function of the solutions"
+    assert bundle.left_out["notebooks/C3W4-solved.ipynb"] == "it defines a function of the solutions"
+    assert "exercises/c3w4_saliency.py" in bundle.copied
 
 # --- the bundle's graders, run in the bundle -------------------------------------------------------
 def run_in(bundle: Path, *args: str, server: Path | None = None, timeout: float = 900) -> subprocess.CompletedProcess:

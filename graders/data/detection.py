@@ -382,12 +382,17 @@ def build_hidden(count: int = 64) -> Path:
 DEV_SEED, DEV_SIZE = 64_000, 64  # the public dev frames: walks drawn as the hidden ones are, from a fixed seed
 
 
-def dev_frames():
-    """Yield (index, frame, true box) of the public dev set: drawn like the hidden set, but from a
-    public seed (a learner's copy, which has no hidden set, scores the fine-tuning run on it)."""
-    for index, row in enumerate(draw_hidden_recipes(DEV_SIZE, np.random.default_rng(DEV_SEED))):
-        frame, box = render_frame(row, HIDDEN_BACKGROUNDS)
+def seeded_frames(draw, render, backgrounds, size: int, seed: int):
+    """Yield (index, frame, true box) of `size` recipes `draw` makes from `seed`, rendered: a public
+    dev set drawn like a hidden set (a learner's copy, which has no hidden set, scores on it)."""
+    for index, row in enumerate(draw(size, np.random.default_rng(seed))):
+        frame, box = render(row, backgrounds)
         yield index, frame, box
+
+
+def dev_frames():
+    """The public dev walks (`seeded_frames`)."""
+    return seeded_frames(draw_hidden_recipes, render_frame, HIDDEN_BACKGROUNDS, DEV_SIZE, DEV_SEED)
 
 
 def hidden_frames():

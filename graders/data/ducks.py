@@ -190,11 +190,8 @@ DEV_SEED, DEV_SIZE = 48_000, 48  # the public dev frames: drifts drawn as the hi
 
 
 def dev_frames():
-    """Yield (index, frame, true box) of the public dev set: drawn like the hidden set, but from a
-    public seed (a learner's copy, which has no hidden set, scores the fine-tuning run on it)."""
-    for index, row in enumerate(draw_hidden_recipes(DEV_SIZE, np.random.default_rng(DEV_SEED))):
-        frame, box = render_frame(row, HIDDEN_BACKGROUNDS)
-        yield index, frame, box
+    """The public dev drifts (`detection.seeded_frames`)."""
+    return detection.seeded_frames(draw_hidden_recipes, render_frame, HIDDEN_BACKGROUNDS, DEV_SIZE, DEV_SEED)
 
 
 def hidden_frames():

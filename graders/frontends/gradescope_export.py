@@ -13,20 +13,17 @@ themselves with `cvgrade check`).
 from __future__ import annotations
 
 import io
-import os
 import shlex
 import stat
 import zipfile
 from pathlib import Path
 
 from graders.frontends.batch.intake import MODEL_SUFFIXES
+from graders.frontends.project_files import project_files, solutions_folder
 from graders.shared.files import atomic_write_bytes
 from graders.shared.limits import Limits, MiB
-from graders.shared.paths import EXERCISES, GRADING_PARTS, ROOT, SOLUTIONS
+from graders.shared.paths import GRADING_PARTS, ROOT
 from graders.shared.registry import Assignment, all_assignments
-
-# Never part of an installation: caches and build leftovers, wherever they are.
-LEFTOVERS = ("__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints")
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, on its Ubuntu image: Python 3.11 or newer, bubblewrap (the
@@ -83,44 +80,31 @@ class ExportRefused(Exception):
     """The assignment cannot be exported; the message says why in one sentence."""
 
 
-def _left_out(suite: Assignment) -> set[Path]:
+def _left_out(suite: Assignment) -> set[str]:
     """What the registry says this assignment's installation must not hold: the other
     assignments' hidden sets and the solutions' trained models they alone use."""
     own_models = set(suite.model_files)
+    solutions = solutions_folder()
     left = set()
     for other in all_assignments():
         if other.id == suite.id:
             continue
-        left.update((ROOT / path).resolve() for path in other.hidden_data if path not in suite.hidden_data)
-        left.update((SOLUTIONS / name).resolve() for name in other.model_files if name not in own_models)
+        left.update(path for path in other.hidden_data if path not in suite.hidden_data)
+        left.update((solutions / name).as_posix() for name in other.model_files if name not in own_models)
     return left
 
 
-def _learner_leftover(path: Path) -> bool:
+def _learner_leftover(name: str) -> bool:
     """A model a learner trained beside the stubs: the provided code holds none at its top level."""
-    return path.parent == EXERCISES and path.suffix.lower() in MODEL_SUFFIXES
+    path = Path(name)
+    return path.parent == Path("exercises") and path.suffix.lower() in MODEL_SUFFIXES
 
 
-def source_files(suite: Assignment) -> list[Path]:
-    """Every file of the project the zip holds for `suite`, sorted."""
+def source_files(suite: Assignment, root: Path = ROOT) -> list[Path]:
+    """Every file of the project the zip holds for `suite` (`project_files`: what git lists), sorted."""
     left_out = _left_out(suite)
-    found = []
-    for part in GRADING_PARTS:
-        top = ROOT / part
-        if top.is_file():
-            found.append(top)
-            continue
-        for directory, folders, files in os.walk(top):
-            folders[:] = sorted(f for f in folders if f not in LEFTOVERS and not f.startswith(".")
-                                and not f.endswith(".egg-info"))
-            for name in files:
-                path = Path(directory) / name
-                if name.startswith(".") or name.endswith(".pyc") or path.is_symlink():
-                    continue
-                if path.resolve() in left_out or _learner_leftover(path):
-                    continue
-                found.append(path)
-    return sorted(found)
+    return [root / name for name in project_files(root)
+            if name.split("/", 1)[0] in GRADING_PARTS and name not in left_out and not _learner_leftover(name)]
 
 
 def scripts(suite: Assignment, limits: Limits, sandbox: str) -> dict[str, str]:
@@ -136,7 +120,8 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool) -> 
     archive.writestr(info, data)
 
 
-def export(suite: Assignment, out: Path, limits: Limits = Limits(), sandbox: str = "auto") -> list[str]:
+def export(suite: Assignment, out: Path, limits: Limits = Limits(), sandbox: str = "auto",
+           root: Path = ROOT) -> list[str]:
     """Write the autograder zip to `out`; return the names it holds."""
     if not suite.counts_for_grade:
         graded = ", ".join(a.id for a in all_assignments() if a.counts_for_grade)
@@ -148,8 +133,8 @@ def export(suite: Assignment, out: Path, limits: Limits = Limits(), sandbox: str
         for name, text in scripts(suite, limits, sandbox).items():
             _add(archive, name, text.encode(), executable=True)
             names.append(name)
-        for path in source_files(suite):
-            name = path.relative_to(ROOT).as_posix()
+        for path in source_files(suite, root):
+            name = path.relative_to(root).as_posix()
             _add(archive, name, path.read_bytes(), executable=False)
             names.append(name)
     atomic_write_bytes(out, buffer.getvalue())

@@ -9,7 +9,9 @@ stays out is derived from the registry and from solutions/, never from a list ke
 - every reference observation of an exercise whose probe takes trusted-side inputs
   (`params_factory`: the hidden inputs, or whatever may be made from them);
 - every file named as a trained model or results file (`model_files`) and every file whose bytes
-  are those of a file under solutions/ (trained reference models, saliency maps, copied answers).
+  are those of a file under solutions/ (trained reference models, saliency maps, copied answers);
+- every module or notebook that defines a function of solutions/ other than those the stubs hand
+  out as they are (a solved notebook or a scratch file left in the repository, say).
 
 `pyproject.toml` loses its `solutions` package and runs the graders when pytest is given no
 path; `README.md` is the learner's, from `release_readme.md`. The bundle's graders score trained
@@ -19,15 +21,17 @@ solutions (`references.reference_code`).
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import json
 import os
 import re
-import subprocess
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
+from graders.frontends.project_files import project_files, solutions_folder
 from graders.judge.references import reference_path
 from graders.shared import files
 from graders.shared.paths import FIXTURES, ROOT, SOLUTIONS
@@ -37,7 +41,6 @@ from graders.shared.registry import Assignment, all_assignments
 LEARNER_PARTS = ("exercises", "notebooks", "graders", "fixtures", "conftest.py", "pyproject.toml", "dev",
                  ".gitignore")
 README_TEMPLATE = Path(__file__).with_name("release_readme.md")
-SKIPPED_NAMES = ("__pycache__", ".pytest_cache", ".hypothesis")  # when there is no git to list the files
 
 
 class ReleaseRefused(Exception):
@@ -56,21 +59,51 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def project_files(root: Path = ROOT) -> list[str]:
-    """The project's files, relative to `root`: git's list (tracked, and new files it does not
-    ignore) when `root` is a checkout, else every file but caches and dot-folders."""
+def _without_docstring(node: ast.AST) -> ast.AST:
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        node.body = body[1:] or [ast.Pass()]
+    return node
+
+
+def function_trees(code: str) -> set[str]:
+    """Every function in `code` (nested ones too), as its syntax tree without docstring or
+    positions: two copies of one function agree however they are commented or spaced."""
     try:
-        listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--cached", "--others",
-                                 "--exclude-standard"], capture_output=True, check=True).stdout
-        names = sorted({name for name in listed.decode().split("\0") if name})
-    except (OSError, subprocess.CalledProcessError):
-        names = []
-        for folder, subfolders, found in os.walk(root):
-            subfolders[:] = [d for d in subfolders if d not in SKIPPED_NAMES and not d.startswith(".")]
-            names += [os.path.relpath(os.path.join(folder, name), root) for name in found
-                      if not name.endswith(".pyc")]
-        names.sort()
-    return [name for name in names if (root / name).is_file() and not (root / name).is_symlink()]
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return set()
+    return {ast.dump(_without_docstring(node), annotate_fields=False, include_attributes=False)
+            for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def code_of(path: Path) -> list[str]:
+    """The Python a file holds: a module, or each code cell of a notebook (IPython's `!` and `%`
+    lines left out, so that the rest parses)."""
+    if path.suffix == ".py":
+        return [path.read_text(errors="replace")]
+    if path.suffix != ".ipynb":
+        return []
+    try:
+        cells = json.loads(path.read_text(errors="replace")).get("cells", [])
+    except (ValueError, AttributeError):
+        return []
+    sources = ["".join(c.get("source", "")) if isinstance(c.get("source"), list) else str(c.get("source", ""))
+               for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
+    return ["\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("!", "%")))
+            for source in sources]
+
+
+def answer_functions(root: Path) -> set[str]:
+    """The syntax trees of the solutions' functions, but those the stub of the same name in
+    exercises/ hands out as they are (the course's given code)."""
+    answers = set()
+    for solved in sorted((root / solutions_folder()).glob("*.py")):
+        stub = root / "exercises" / solved.name
+        given = function_trees(stub.read_text()) if stub.is_file() else set()
+        answers |= function_trees(solved.read_text()) - given
+    return answers
 
 
 def plan(root: Path = ROOT, assignments: list[Assignment] | None = None) -> Plan:
@@ -80,10 +113,10 @@ def plan(root: Path = ROOT, assignments: list[Assignment] | None = None) -> Plan
     model_names = {name for a in assignments for name in a.model_files}
     trusted_inputs = {str(reference_path(a.id, e.id).relative_to(FIXTURES.parent))
                       for a in assignments for e in a.exercises if e.params_factory is not None}
-    solutions = SOLUTIONS.relative_to(ROOT) if SOLUTIONS.is_relative_to(ROOT) else Path("solutions")
-    solution_bytes = {_sha256(path) for path in (root / solutions).rglob("*")
+    solution_bytes = {_sha256(path) for path in (root / solutions_folder()).rglob("*")
                       if path.is_file() and path.stat().st_size > 0}
     hidden_bytes = {_sha256(root / path) for path in hidden if (root / path).is_file()}
+    answers = answer_functions(root)
     copied, left_out = [], {}
     for name in project_files(root):
         part = name.split("/", 1)[0]
@@ -99,6 +132,8 @@ def plan(root: Path = ROOT, assignments: list[Assignment] | None = None) -> Plan
             left_out[name] = "a trained model or results file"
         elif digest in solution_bytes:
             left_out[name] = "the same bytes as a file of the solutions"
+        elif any(function_trees(code) & answers for code in code_of(root / name)):
+            left_out[name] = "it defines a function of the solutions"
         else:
             copied.append(name)
     return Plan(tuple(copied), left_out)

@@ -7,6 +7,7 @@ classes defined there would not be the ones a suite imports.
 from __future__ import annotations
 
 import contextlib
+import functools
 import types
 
 
@@ -77,7 +78,21 @@ class OwnStandIns:
             earlier = ", ".join(f"`{n}`" for n in self._earlier)
             self._notes.append(f"this part also runs your own {earlier} (this copy of the graders has no reference "
                                "solutions to stand in), so a mistake in an earlier exercise can show here too")
-        return self._submission.function(name)
+        function = self._submission.function(name)
+        return function if name not in self._earlier else _unfinished_said(name, function)
+
+
+def _unfinished_said(name: str, function):
+    """`function`, an earlier exercise's, except that its NotImplementedError (the stub, not yet
+    filled in) becomes a sentence naming it: left alone, it would read as this exercise's."""
+    @functools.wraps(function)
+    def stand_in(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except NotImplementedError:
+            raise ProbeFailure(f"your `{name}` is not implemented yet, and this part runs it (this copy of the "
+                               f"graders has no reference solutions to stand in): implement `{name}` first") from None
+    return stand_in
 
 
 def exception_sentence(error: BaseException, limit: int = 300) -> str:
