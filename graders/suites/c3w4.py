@@ -386,6 +386,12 @@ def accuracy_score(accuracy: float) -> float:
     return float(np.clip((accuracy - CHANCE) / (ACCURACY_FULL - CHANCE), 0.0, 1.0))
 
 
+def hidden_accuracy(probabilities: np.ndarray) -> float:
+    """Share of the hidden pictures whose larger output is the right class."""
+    _, labels = _hidden_set()
+    return float(np.mean(np.argmax(probabilities, axis=-1) == labels))
+
+
 def check_trained_model(observation, reference) -> Verdict:
     from graders.data import cat_or_not
 
@@ -393,7 +399,7 @@ def check_trained_model(observation, reference) -> Verdict:
     probabilities = np.asarray(observation["probabilities"], dtype=np.float64)
     if probabilities.shape != (len(labels), 2):
         return Verdict.failed(f"the model gave {probabilities.shape} outputs, expected {(len(labels), 2)}")
-    accuracy = float(np.mean(np.argmax(probabilities, axis=-1) == labels))
+    accuracy = hidden_accuracy(probabilities)
     names = list(cat_or_not.PICTURES)  # the trusted side's own list; the shape guard held the lengths to it
     mine, theirs = observation["maps"], observation["expected"]
     found = [np.asarray(made).size > 0 for made in mine]
