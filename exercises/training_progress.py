@@ -8,7 +8,8 @@ epoch ends. `TrainingProgress` is one Keras callback for every training entry po
 - during an epoch, one line with the batch, the loss and the time left in the epoch and in the
   run, rewritten in place with ``\\r`` on a terminal or in a notebook, printed every
   ``every`` batches otherwise (a log file gets a handful of lines, not thousands);
-- at the end of each epoch, one line with its time, its metrics and the time left.
+- at the end of each epoch, one line with its time, its metrics and the time left (from then on
+  the time left counts whole epochs as long as the last one, its checks on the dev split included).
 
 A custom loop (C3W2's fine-tuning) calls the same hooks by hand: ``set_params``,
 ``on_train_begin``, ``on_epoch_begin``, ``on_train_batch_end`` and ``on_epoch_end``.
@@ -65,6 +66,7 @@ class TrainingProgress(keras.callbacks.Callback):
         self.every = every
         self.epoch = 0
         self.pace: float | None = None  # seconds per batch, once measured
+        self.epoch_cost: float | None = None  # seconds of the last whole epoch, its checks included
         self._open_line = False
 
     # --- what Keras tells the callback ----------------------------------------------------------
@@ -79,7 +81,7 @@ class TrainingProgress(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.train_start = self.clock()
-        self.pace = None
+        self.pace = self.epoch_cost = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
@@ -103,7 +105,11 @@ class TrainingProgress(keras.callbacks.Callback):
             self.pace = (now - self.epoch_start) / self.steps
             self._state_pace(now)
         took = now - self.epoch_start
-        left = (self.epochs - epoch - 1) * took
+        self.epoch_cost = took
+        if epoch == 0 and self.first_batch_end is not None and self.pace is not None:
+            # the first batch also built the graph, once: the next epochs do not pay for it
+            self.epoch_cost -= max(0.0, (self.first_batch_end - self.epoch_start) - self.pace)
+        left = (self.epochs - epoch - 1) * self.epoch_cost
         text = f"epoch {epoch + 1}/{self.epochs} done in {duration(took)}"
         metrics = _metrics(logs)
         if metrics:
@@ -133,7 +139,8 @@ class TrainingProgress(keras.callbacks.Callback):
             text += f", loss {float(loss):.4g}"
         if self.pace is not None and steps:
             in_epoch = self.pace * (steps - done)
-            in_run = in_epoch + self.pace * steps * (self.epochs - self.epoch - 1)
+            per_epoch = self.epoch_cost if self.epoch_cost is not None else self.pace * steps
+            in_run = in_epoch + per_epoch * (self.epochs - self.epoch - 1)
             text += f": about {duration(in_epoch)} left in this epoch"
             if self.epochs > 1:
                 text += f", {duration(in_run)} in all"

@@ -46,7 +46,7 @@ def test_the_pace_is_stated_once_then_a_line_per_epoch_with_the_time_left():
     assert "left" not in ends[-1]
     inside = [line for line in lines if line.startswith("epoch 2/3, batch ")]
     assert [line.split(",")[1] for line in inside] == [" batch 5/20", " batch 10/20", " batch 15/20", " batch 20/20"]
-    assert inside[0].endswith("about 15 s left in this epoch, 35 s in all")
+    assert inside[0].endswith("about 15 s left in this epoch, 36 s in all")  # epoch 1 took 21 s
 
 
 def test_on_a_terminal_the_progress_line_is_rewritten_in_place():
