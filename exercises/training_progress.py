@@ -121,8 +121,8 @@ class TrainingProgress(keras.callbacks.Callback):
     # --- what the learner sees ------------------------------------------------------------------
     def _state_pace(self, now):
         per_epoch = self.pace * self.steps
-        elapsed_this_epoch = now - self.epoch_start
-        total = max(per_epoch, elapsed_this_epoch) * self.epochs
+        graph = max(0.0, (self.first_batch_end or now) - self.epoch_start - self.pace)  # once, in batch 1
+        total = per_epoch * self.epochs + graph
         self._line(f"at this pace: about {duration(per_epoch)} per epoch, {duration(total)} for "
                    f"{self.epochs} epoch{'s' if self.epochs != 1 else ''} "
                    f"(measured on {self.measured_batches} batches)",

@@ -78,3 +78,19 @@ def test_a_custom_loop_calls_the_same_hooks():
                                            (5100, "85 min"), (5400, "1 h 30 min")])
 def test_durations_read_as_people_say_them(seconds, said):
     assert duration(seconds) == said
+
+
+def test_the_first_batch_building_the_graph_is_counted_once_not_in_every_epoch():
+    out = io.StringIO()
+    clock = FakeClock(1.0)
+    progress = TrainingProgress(stream=out, clock=clock, rewrite=False, every=100)
+    progress.set_params({"epochs": 2, "steps": 20})
+    progress.on_train_begin()
+    progress.on_epoch_begin(0)
+    clock.now += 9  # batch 1 takes 10 s, the others 1 s
+    for batch in range(20):
+        progress.on_train_batch_end(batch, {"loss": 0.5})
+    progress.on_epoch_end(0, {"loss": 0.5})
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "at this pace: about 20 s per epoch, 49 s for 2 epochs (measured on 5 batches)"
+    assert lines[-1] == "epoch 1/2 done in 30 s: loss 0.5; about 21 s left"
