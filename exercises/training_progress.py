@@ -84,8 +84,12 @@ class TrainingProgress(keras.callbacks.Callback):
         self.pace = self.epoch_cost = None
 
     def on_epoch_begin(self, epoch, logs=None):
+        now = self.clock()
+        if epoch > 0 and self.epoch_cost is not None:
+            # what ran after the epoch's last batch (the dev split's checks, other callbacks) counts too
+            self.epoch_cost += now - self.epoch_end
         self.epoch = epoch
-        self.epoch_start = self.clock()
+        self.epoch_start = now
         self.first_batch_end = None
 
     def on_train_batch_end(self, batch, logs=None):
@@ -105,6 +109,7 @@ class TrainingProgress(keras.callbacks.Callback):
             self.pace = (now - self.epoch_start) / self.steps
             self._state_pace(now)
         took = now - self.epoch_start
+        self.epoch_end = now
         self.epoch_cost = took
         if epoch == 0 and self.first_batch_end is not None and self.pace is not None:
             # the first batch also built the graph, once: the next epochs do not pay for it
@@ -123,10 +128,11 @@ class TrainingProgress(keras.callbacks.Callback):
         per_epoch = self.pace * self.steps
         graph = max(0.0, (self.first_batch_end or now) - self.epoch_start - self.pace)  # once, in batch 1
         total = per_epoch * self.epochs + graph
-        self._line(f"at this pace: about {duration(per_epoch)} per epoch, {duration(total)} for "
-                   f"{self.epochs} epoch{'s' if self.epochs != 1 else ''} "
-                   f"(measured on {self.measured_batches} batches)",
-                   final=True)
+        if self.epochs == 1:
+            said = f"about {duration(total)} for the {self.steps} batches"
+        else:
+            said = f"about {duration(per_epoch)} per epoch, {duration(total)} for {self.epochs} epochs"
+        self._line(f"at this pace: {said} (measured on {self.measured_batches} batches)", final=True)
 
     def _progress(self, done, logs, now):
         steps = self.steps

@@ -46,7 +46,7 @@ def test_the_pace_is_stated_once_then_a_line_per_epoch_with_the_time_left():
     assert "left" not in ends[-1]
     inside = [line for line in lines if line.startswith("epoch 2/3, batch ")]
     assert [line.split(",")[1] for line in inside] == [" batch 5/20", " batch 10/20", " batch 15/20", " batch 20/20"]
-    assert inside[0].endswith("about 15 s left in this epoch, 36 s in all")  # epoch 1 took 21 s
+    assert inside[0].endswith("about 15 s left in this epoch, 37 s in all")  # epoch 1: 21 s, then 1 s to epoch 2
 
 
 def test_on_a_terminal_the_progress_line_is_rewritten_in_place():
@@ -68,7 +68,7 @@ def test_a_custom_loop_calls_the_same_hooks():
         progress.on_train_batch_end(batch, {"loss": 1.0 / (batch + 1)})
     progress.on_epoch_end(0, {"loss": 0.01})
     lines = out.getvalue().splitlines()
-    assert lines[0] == "at this pace: about 50 s per epoch, 50 s for 1 epoch (measured on 5 batches)"
+    assert lines[0] == "at this pace: about 50 s for the 100 batches (measured on 5 batches)"
     assert lines[1:] == ["epoch 1/1, batch 50/100, loss 0.02: about 25 s left in this epoch",
                          "epoch 1/1, batch 100/100, loss 0.01: about 0 s left in this epoch",
                          "epoch 1/1 done in 50 s: loss 0.01"]
