@@ -31,6 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from exercises import submission_files
+from exercises.training_progress import TrainingProgress
 from graders.data import localization
 
 SUBMISSION_FILE = "c3w1_bounding_boxes.py"
@@ -107,7 +108,8 @@ def main(argv=None):
     dev_ds = tf.data.Dataset.from_tensor_slices((dev_images, dev_boxes)).repeat().batch(args.batch_size)
     start = time.perf_counter()
     model.fit(train_ds, steps_per_epoch=steps_per_epoch, validation_data=dev_ds,
-              validation_steps=validation_steps, epochs=args.epochs, verbose=2)
+              validation_steps=validation_steps, epochs=args.epochs, verbose=0,
+              callbacks=[TrainingProgress()])
     print(f"trained {args.epochs} epochs in {time.perf_counter() - start:.0f} s")
 
     predicted = model.predict(dev_images, batch_size=args.batch_size, verbose=0)

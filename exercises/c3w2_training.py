@@ -22,13 +22,13 @@ import os
 import pickle
 import random
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
 from exercises import submission_files
+from exercises.training_progress import TrainingProgress
 from graders.data import detection
 from graders.judge.boxes import box_iou
 from object_detection import course_files
@@ -50,8 +50,9 @@ def training_tensors(folder: Path):
             [tf.one_hot(tf.constant([0]), 1) for _ in boxes])
 
 
-def fine_tune(submission, workdir: Path, seed: int = 0, log_every: int = 10):
-    """Your steps in `workdir`, in the course's order; returns the fine-tuned model."""
+def fine_tune(submission, workdir: Path, seed: int = 0, progress: TrainingProgress | None = None):
+    """Your steps in `workdir`, in the course's order; returns the fine-tuned model. `progress`
+    (a TrainingProgress) reports the batches and the time left."""
     course_files.lay_out(workdir)
     detection.write_training(workdir / "training")
     previous = os.getcwd()
@@ -68,18 +69,19 @@ def fine_tune(submission, workdir: Path, seed: int = 0, log_every: int = 10):
         os.chdir(previous)
     submission.detection_model, submission.batch_size = model, batch_size  # the course's globals
     shuffle = random.Random(seed)
-    start = time.perf_counter()
-    for batch in range(1, int(num_batches) + 1):
+    progress = progress or TrainingProgress()
+    progress.set_params({"epochs": 1, "steps": int(num_batches)})  # one pass of num_batches, as Keras counts
+    progress.on_train_begin()
+    progress.on_epoch_begin(0)
+    loss = None
+    for batch in range(int(num_batches)):
         keys = list(range(len(images)))
         shuffle.shuffle(keys)
         keys = keys[:batch_size]
         loss = submission.train_step_fn([images[k] for k in keys], [boxes[k] for k in keys],
                                         [classes[k] for k in keys], model, optimizer, to_fine_tune)
-        if batch % log_every == 0 or batch == 1:
-            elapsed = time.perf_counter() - start
-            left = elapsed / batch * (num_batches - batch)
-            print(f"batch {batch} of {num_batches}, loss {float(loss):.4f} ({elapsed:.0f} s, about {left:.0f} s left)",
-                  flush=True)
+        progress.on_train_batch_end(batch, {"loss": float(loss)})
+    progress.on_epoch_end(0, {} if loss is None else {"loss": float(loss)})
     return model
 
 

@@ -30,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from exercises import c3w3_data, submission_files
+from exercises.training_progress import TrainingProgress
 
 SUBMISSION_FILE = "c3w3_segmentation.py"
 DEFAULT_MODEL_NAME = "c3w3_model.keras"
@@ -174,7 +175,7 @@ def main(argv=None):
     start = time.perf_counter()
     progress = StopAtDevIoU(dev_images, dev_annotations, args.target_iou, args.batch_size)
     history = model.fit(train_ds, steps_per_epoch=steps_per_epoch, validation_data=dev_ds,
-                        epochs=args.epochs, verbose=2, callbacks=[progress])
+                        epochs=args.epochs, verbose=0, callbacks=[TrainingProgress(), progress])
     elapsed = time.perf_counter() - start
     epochs = len(history.epoch)
     print(f"trained {epochs} epochs in {elapsed:.0f} s ({elapsed / epochs:.1f} s per epoch)")

@@ -33,6 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 from exercises import submission_files
+from exercises.training_progress import TrainingProgress
 from graders.data import cat_or_not
 
 SUBMISSION_FILE = "c3w4_saliency.py"
@@ -73,8 +74,8 @@ def train(submission, args) -> tf.keras.Model:
     best = tf.keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=args.epochs, mode="max",
                                             restore_best_weights=True)
     model.fit(cat_or_not.preprocess(images), labels, batch_size=args.batch_size, epochs=args.epochs,
-              validation_data=(cat_or_not.preprocess(dev_images), dev_labels), shuffle=True, verbose=2,
-              callbacks=[best])
+              validation_data=(cat_or_not.preprocess(dev_images), dev_labels), shuffle=True, verbose=0,
+              callbacks=[TrainingProgress(), best])
     print(f"trained {args.epochs} epochs in {time.perf_counter() - start:.0f} s")
     predicted = np.argmax(model.predict(cat_or_not.preprocess(dev_images), verbose=0), axis=-1)
     print(f"dev accuracy: {np.mean(predicted == dev_labels):.0%}")

@@ -43,6 +43,7 @@ class Grader:
         self.unreadable: str | None = None  # why the submission could not be read at all
         self.refusal: SubmissionRefused | None = None
         self.session: WorkerSession | None = None
+        self.observations: dict[str, dict] = {}  # exercise id -> what its probe saw, for tools that measure
         try:
             if read_with_time_limit:
                 loaded = load_submission_within(submission_path, assignment, limits.read_seconds,
@@ -99,6 +100,7 @@ class Grader:
                 verdict = Verdict.failed(f"{exercise.named} could not be graded: it {failure}")
                 status, notes = "error", []
             else:
+                self.observations[exercise.id] = observation
                 verdict, status = judge(exercise, observation, self.reference(exercise))
                 notes = list(observation.get("notes", []))
             self._sync_load_report()

@@ -882,6 +882,11 @@ def box_share(iou: np.ndarray) -> float:
     return float(np.mean(iou >= IOU_THRESHOLD)) if len(iou) else 0.0
 
 
+def confident_share(scores: np.ndarray, iou: np.ndarray, score_threshold: float = SCORE_THRESHOLD) -> float:
+    """Share of frames whose top box is right with a score above the threshold: a sure wrong box earns nothing."""
+    return float(np.mean((scores > score_threshold) & (iou >= IOU_THRESHOLD))) if len(iou) else 0.0
+
+
 def detection_score(box_part: float, score_part: float | None) -> float:
     """Half the points for boxes (full from BOX_SHARE of frames right), half for confidence (full from
     SCORE_SHARE of frames above SCORE_THRESHOLD); without scores, all for the boxes."""
@@ -903,8 +908,7 @@ def check_pipeline(observation, reference) -> Verdict:
         return Verdict.failed(f"the run gave {predicted.shape[0]} top boxes for {truth.shape[0]} {which} frames")
     iou = box_iou(predicted, truth)
     scores = np.asarray(observation["scores"], dtype=np.float64)
-    # a confident frame counts only where its box is right: a detect that says 1.0 everywhere earns nothing
-    right, confident = box_share(iou), float(np.mean((scores > SCORE_THRESHOLD) & (iou >= IOU_THRESHOLD)))
+    right, confident = box_share(iou), confident_share(scores, iou)
     losses = np.asarray(observation["losses"], dtype=np.float64)
     if losses.size == 0:
         return Verdict.failed("the run trained no batch")

@@ -216,7 +216,7 @@ def check_pipeline(observation, reference) -> Verdict:
     iou = box_iou(predicted, truth)
     scores = np.asarray(observation["scores"], dtype=np.float64)
     right = c3w2.box_share(iou)
-    confident = float(np.mean((scores > SCORE_THRESHOLD) & (iou >= IOU_THRESHOLD)))  # a sure wrong box earns nothing
+    confident = c3w2.confident_share(scores, iou, SCORE_THRESHOLD)
     details = [f"criteria of this grader (the lab has none): a frame's top box is right at IoU >= {IOU_THRESHOLD:g} "
                f"with the true box, confident with a score above {SCORE_THRESHOLD:g}; full points from "
                f"{BOX_SHARE:.0%} of frames right and {SCORE_SHARE:.0%} right and confident",

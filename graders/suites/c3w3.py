@@ -494,6 +494,11 @@ def trained_model_params() -> dict:
     return {"images": _scoring_set().inputs}
 
 
+def digit_score(iou: np.ndarray) -> float:
+    """The course's score: mean IoU of the ten digit classes x 100."""
+    return float(iou[:DIGIT_CLASSES].mean() * 100)
+
+
 def check_trained_model(observation, reference) -> Verdict:
     from graders.authoring import pictures
 
@@ -503,7 +508,7 @@ def check_trained_model(observation, reference) -> Verdict:
     if predictions.shape != labels.shape:
         return Verdict.failed(f"the model predicted {predictions.shape} label maps, expected {labels.shape}")
     iou, dice = class_wise_scores(labels, predictions)
-    score = float(iou[:DIGIT_CLASSES].mean() * 100)
+    score = digit_score(iou)
     table = [["class", "IoU", "Dice"]] + [
         [str(c) if c < DIGIT_CLASSES else "background", f"{iou[c]:.3f}", f"{dice[c]:.3f}"]
         for c in range(N_CLASSES)]

@@ -28,8 +28,10 @@ MAP_SHAPE = (300, 300)
 PROBE_PREFIX = "graded_"  # the prefix the probe passes to do_salience
 SUBMITTED_PREFIX = "salient"  # the maps submitted with the trained model: salientcat1.jpg, ...
 MODEL_FILES = ("cat_or_not.keras", "cat_or_not.h5", "c3w4_model.keras", "c3w4_model.h5", "model.keras", "model.h5")
-ACCURACY_FULL = 0.8  # full points for the classifier from this hidden accuracy
-CHANCE = 0.5
+# Calibrated with bench/calibrate_marks.py: the course's recipe (--epochs 6) scored 62-84% on the hidden
+# pictures over seeds, an untrained classifier 48-52%; each mark keeps 2.5 points from the nearer of them.
+ACCURACY_FULL = 0.6  # full points for the classifier from this hidden accuracy
+ACCURACY_ZERO = 0.55  # no points at or below this: chance, and an untrained model's luck above it
 FIGURE_CELL = 150  # pixels per side of a map in the report
 
 
@@ -383,8 +385,14 @@ def trained_model_shape() -> dict:
 
 
 def accuracy_score(accuracy: float) -> float:
-    """0 at chance, rising linearly to 1 at ACCURACY_FULL."""
-    return float(np.clip((accuracy - CHANCE) / (ACCURACY_FULL - CHANCE), 0.0, 1.0))
+    """0 up to ACCURACY_ZERO, rising linearly to 1 at ACCURACY_FULL."""
+    return float(np.clip((accuracy - ACCURACY_ZERO) / (ACCURACY_FULL - ACCURACY_ZERO), 0.0, 1.0))
+
+
+def hidden_accuracy(probabilities: np.ndarray) -> float:
+    """Share of the scored pictures (the hidden set, else the public dev set) whose larger output is
+    the right class."""
+    return float(np.mean(np.argmax(probabilities, axis=-1) == _scoring_set().answers))
 
 
 def check_trained_model(observation, reference) -> Verdict:
@@ -395,7 +403,7 @@ def check_trained_model(observation, reference) -> Verdict:
     probabilities = np.asarray(observation["probabilities"], dtype=np.float64)
     if probabilities.shape != (len(labels), 2):
         return Verdict.failed(f"the model gave {probabilities.shape} outputs, expected {(len(labels), 2)}")
-    accuracy = float(np.mean(np.argmax(probabilities, axis=-1) == labels))
+    accuracy = hidden_accuracy(probabilities)
     names = list(cat_or_not.PICTURES)  # the trusted side's own list; the shape guard held the lengths to it
     mine, theirs = observation["maps"], observation["expected"]
     found = [np.asarray(made).size > 0 for made in mine]
@@ -409,8 +417,9 @@ def check_trained_model(observation, reference) -> Verdict:
                f"{int((~cats).sum())} others"]
     details += [f"{SUBMITTED_PREFIX}{name}: " + ("what your model gives" if problem is None else problem)
                 for name, problem in zip(names, problems)]
-    message = (f"accuracy {accuracy:.0%} on {len(labels)} {scored.name} pictures (full points from "
-               f"{ACCURACY_FULL:.0%}); {consistent} of {len(names)} saliency maps are what this model gives")
+    message = (f"accuracy {accuracy:.0%} on {len(labels)} {scored.name} pictures (no points up to "
+               f"{ACCURACY_ZERO:.0%}, full from {ACCURACY_FULL:.0%}); {consistent} of {len(names)} saliency maps "
+               "are what this model gives")
     if not any(found):
         message += (f"; no maps were submitted: save {SUBMITTED_PREFIX}{names[0]} and the others next to the "
                     "model (`python -m exercises.c3w4_training --maps-only` makes them)")
