@@ -135,6 +135,26 @@ def written_texts():
         ImageDraw.ImageDraw.text = original
 
 
+@contextlib.contextmanager
+def one_font():
+    """Every TrueType font asked for is Pillow's own built-in one, at the size asked for, while it
+    is open: the course's code loads Liberation Sans Narrow by its path on the machine and falls back
+    to Pillow's font where it is missing, so the same code would draw other labels (and leave another
+    reference) wherever that font happens to be installed."""
+    from PIL import ImageFont
+
+    original, builtin = ImageFont.truetype, ImageFont.load_default(size=10)
+
+    def truetype(font=None, size=10, *args, **kwargs):
+        return builtin.font_variant(size=size)  # not load_default(size), which calls truetype
+
+    ImageFont.truetype = truetype
+    try:
+        yield
+    finally:
+        ImageFont.truetype = original
+
+
 def probe_box(submission, params) -> dict:
     from PIL import Image, ImageColor, ImageFont
 
@@ -147,7 +167,7 @@ def probe_box(submission, params) -> dict:
         keywords = {"display_str_list": list(case["labels"])}
         if case["thickness"] is not None:
             keywords["thickness"] = case["thickness"]
-        with written_texts() as texts:
+        with one_font(), written_texts() as texts:
             function(image, *case["box"], case["colour"], font, **keywords)
         after = np.asarray(image.convert("RGB"))
         if after.shape != before.shape:
@@ -193,7 +213,7 @@ def probe_boxes(submission, params) -> dict:
             image = before.copy()
             keywords = {key: case[key] for key in ("max_boxes", "min_score") if case[key] is not None}
             names = [name.encode("ascii") for name in case["names"]]
-            with written_texts() as texts:
+            with one_font(), written_texts() as texts:
                 value = function(image, case["boxes"].copy(), names, case["scores"].copy(), **keywords)
             returned = _returned(value, image)
             drawn = np.asarray(value) if returned in ("image", "array") else image
@@ -674,6 +694,10 @@ def _score_not_percent(o, r) -> bool:
 
 
 BOXES_HINTS = (
+    # First: boxes drawn with x and y swapped can also cover the places of boxes that were not to be
+    # drawn, which the limits' hints below would read as extra boxes.
+    Hint("each box is (ymin, xmin, ymax, xmax): pass ymin, xmin, ymax, xmax to draw_bounding_box_on_image "
+         "(you swapped x and y)", _boxes_outlined_as_xy),
     Hint("consider only the first max_boxes boxes: for i in range(min(boxes.shape[0], max_boxes))",
          lambda o, r: _drawn_with(o, r, lambda case, i: i >= _limits(case)[0])),
     Hint("draw a box only when its score is at least min_score (scores[i] >= min_score)",
@@ -682,8 +706,6 @@ BOXES_HINTS = (
          _missed_only_at_the_floor),
     Hint("copy each box's drawing back into `image` (np.copyto) before the next box starts from it "
          "(only the last box is left)", _only_the_last),
-    Hint("each box is (ymin, xmin, ymax, xmax): pass ymin, xmin, ymax, xmax to draw_bounding_box_on_image "
-         "(you swapped x and y)", _boxes_outlined_as_xy),
     Hint("decode the class name: class_names[i].decode('ascii') (you wrote the bytes, b'...')",
          lambda o, r: _texts(o, r, _undecoded)),
     Hint("the label's number is the score in whole percent: int(100 * scores[i])", _score_not_percent),
