@@ -487,3 +487,18 @@ def test_safe_member_path_never_leaves_the_folder(tmp_path, name):
     assert "\\" not in str(member) and ".." not in member.parts
     landed = (base / member).resolve()
     assert landed == base or base in landed.parents
+
+
+def test_a_class_is_not_graded_without_the_hidden_set(tmp_path, monkeypatch):
+    """Official grades never fall back on the public dev set a learner's copy scores on: with the
+    hidden file gone, the run refuses before grading anyone, naming the file."""
+    from graders.frontends.batch.runner import BatchOptions, BatchRun
+    from graders.shared.registry import Assignment
+
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "alice.py").write_text("x = 1\n")
+    monkeypatch.setattr(Assignment, "hidden_data_here", property(lambda self: False))
+    run = BatchRun(BatchOptions(tmp_path / "subs", "c3w3", tmp_path / "out", sandbox="off"))
+    with pytest.raises(FileNotFoundError, match="m2nist_hidden.npz"):
+        run.run()
+    assert not (tmp_path / "out").exists()

@@ -176,6 +176,12 @@ class BatchRun:
 
     def run(self) -> list[LearnerRecord]:
         require_solutions("grading a class")  # every learner is judged against the solutions, observed anew
+        if not self.assignment.hidden_data_here:  # an official grade is never the public dev set's
+            missing = [path for path in self.assignment.hidden_data if not (ROOT / path).is_file()] \
+                or list(self.assignment.hidden_data)
+            raise FileNotFoundError(f"grading a class needs the hidden set of {self.assignment.id}, and "
+                                    f"{', '.join(missing)} is missing: restore it (it is the only copy) or draw a "
+                                    "new one with its data module's --build-hidden")
         if not self.options.submissions.is_dir():
             raise FileNotFoundError(f"{self.options.submissions} is not a folder of submissions")
         self.out.mkdir(parents=True, exist_ok=True)
