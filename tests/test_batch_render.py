@@ -333,7 +333,7 @@ def test_summary_histogram_counts_add_up_to_graded_learners():
 def test_summary_pass_rates_and_slowest_are_labelled():
     svgs = {_title(svg): svg for svg in _svgs(_summary())}
     rates = svgs["Pass rate per exercise"]
-    assert _texts(rates, "label") == ["ex1: Encoder", "ex2: Decoder", "ex3: Model"]
+    assert _texts(rates, "label") == ["Encoder", "Decoder", "Model"]
     assert _texts(rates, "value") == ["60%", "40%", "60%"]
     slow = svgs["Slowest submissions (seconds)"]
     labels = _texts(slow, "label")
@@ -344,7 +344,7 @@ def test_summary_pass_rates_and_slowest_are_labelled():
 
 def test_summary_tables():
     page = _summary()
-    assert f"<td>ex1: Encoder</td><td>{WRONG_FILTERS}</td><td>2</td>" in page
+    assert f"<td>Encoder</td><td>{WRONG_FILTERS}</td><td>2</td>" in page
     not_graded = page[page.index('class="cvg not-graded"'):]
     assert "the worker ran out of memory" in not_graded and "-bad zip file" in not_graded
     assert "<th>learners</th><td>7</td>" in page

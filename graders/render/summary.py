@@ -162,14 +162,13 @@ def _histogram_section(max_total: float, records: list[LearnerRecord]) -> str:
 
 def _pass_rate_section(exercises: list[tuple[str, str, float]], records: list[LearnerRecord]) -> str:
     rates = pass_rates([e[0] for e in exercises], records)
-    rows = [(f"{exercise_id}: {title}", rates[exercise_id] * 100, f"{rates[exercise_id]:.0%}")
-            for exercise_id, title, _ in exercises]
+    rows = [(title, rates[exercise_id] * 100, f"{rates[exercise_id]:.0%}") for exercise_id, title, _ in exercises]
     return ("<h2>Pass rate per exercise</h2><p class=\"muted\">share of graded learners with full points</p>"
             + hbar_svg("Pass rate per exercise", rows, 100.0))
 
 
 def _feedback_section(exercises: list[tuple[str, str, float]], records: list[LearnerRecord]) -> str:
-    titles = {exercise_id: f"{exercise_id}: {title}" for exercise_id, title, _ in exercises}
+    titles = {exercise_id: title for exercise_id, title, _ in exercises}  # a title names its exercise
     rows = [[titles.get(exercise, exercise), feedback, str(count)]
             for exercise, feedback, count in frequent_feedback(records)]
     return ("<h2>Most frequent feedback</h2><p class=\"muted\">among learners short of full points</p>"
