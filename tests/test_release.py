@@ -5,7 +5,7 @@ function's text and syntax tree, every hidden file's bytes and arrays, the solut
 and the harness's own parts. Then the bundle's graders are run as a learner runs them (a real
 pytest session with the bundle's own code, its own warm grading server): on its stubs, every
 assignment, nothing scored and nothing crashing; on the solutions copied into its exercises/
-with the trained model files, full marks on a subset that covers each mechanism (see SOLVED).
+with the trained model files, full marks on every assignment and lab.
 """
 
 from __future__ import annotations
@@ -29,14 +29,15 @@ from grading_helpers import ROOT, SOLUTIONS
 
 from graders.control import warmserver
 from graders.frontends.release import ReleaseRefused, plan, release
-from graders.shared.registry import all_assignments, assignment
+from graders.shared.registry import SUITES, all_assignments, assignment
 
 # The full-marks run grades these (all of them twice would take about 6 minutes here): a trained
 # model file scored on boxes (c3w1), label maps (c3w3) and accuracy with saliency maps (c3w4), a
 # fine-tuning run of the learner's own steps (c3w2_l4, a lab), and the learner's own functions
 # standing in for solutions (c3w1, c3w1_l3, c3w2_l4, c3w3, c3w4).
-SOLVED = ("c3w1", "c3w1_l3", "c3w2_l4", "c3w3", "c3w4")
-TRAINED = {"c3w1": "trained_model", "c3w3": "trained_model", "c3w4": "trained_model", "c3w2_l4": "fine_tuned"}
+SOLVED = tuple(SUITES)  # every assignment and lab of the registry
+TRAINED = {"c3w1": "trained_model", "c3w2": "fine_tuned", "c3w2_l4": "fine_tuned", "c3w3": "trained_model",
+           "c3w4": "trained_model"}
 
 
 @pytest.fixture(scope="module")
@@ -250,6 +251,7 @@ def test_the_bundle_gives_the_solutions_full_marks_on_public_data(bundle, bundle
     short = {name: t["output"][:300] for name, t in tests.items() if t["score"] != t["max_score"]}
     assert not short, short
     assert completed.returncode == 0, completed.stdout[-3000:]
+    assert set(TRAINED) == {a.id for a in all_assignments() if a.hidden_data}
     for suite, exercise in TRAINED.items():
         said = tests[f"{suite}: {assignment(suite).exercise(exercise).title}"]["output"]
         assert "scored on the public dev set" in said and "the course team's hidden set" in said, said
