@@ -124,11 +124,14 @@ def mutant(exercise: str, edits, hint: str, *, id: str, points: float | None = N
 
 
 def assert_mutant_costs_its_exercise_only(tmp_path: Path, lab: str, module: str, exercise: str, edits, hint: str,
-                                          points: float | None) -> None:
+                                          points: float | None, graded: list[str] | None = None) -> None:
+    """The mutant graded (on `graded` exercises only, when given: the others are then not shown
+    to keep their points) loses points on `exercise` alone, with `hint`."""
     code = solution_source(module)
     for old, new in edits:
         code = mutate(code, old, new)
-    assert_costs_its_exercise_only(grade(write_submission(tmp_path, code, module), lab), lab, exercise, hint, points)
+    result = grade(write_submission(tmp_path, code, module), lab, exercises=graded)
+    assert_costs_its_exercise_only(result, lab, exercise, hint, points)
 
 
 def exercises_with_fewer_mutants(mutants, lab: str, least: int = 3) -> dict[str, int]:

@@ -13,10 +13,11 @@ import pytest
 from graders.data import ducks
 from graders.shared.registry import assignment
 from tests.grading_helpers import (
-    assert_costs_its_exercise_only,
+    assert_mutant_costs_its_exercise_only,
     assert_solutions_full_and_stubs_zero,
     feedback,
     grade,
+    mutant,
     mutate,
     scores,
     solution_source,
@@ -49,104 +50,98 @@ FORWARD = '''        with tf.GradientTape() as tape:
 POSTPROCESS = "    return detection_model.postprocess(prediction_dict, shapes)\n"
 
 
-def _mutant(exercise, edits, hint, *, id, points=None):
-    if isinstance(edits[0], str):
-        edits = (edits,)
-    return pytest.param(exercise, edits, hint, points, id=id)
-
-
 MUTANTS = [
     # --- the config and the build: the assignment's probes, the lab's names ---------------------------------
-    _mutant("configure_model", ("    model_config.ssd.num_classes = num_classes\n", ""),
+    mutant("configure_model", ("    model_config.ssd.num_classes = num_classes\n", ""),
             "set model_config.ssd.num_classes = num_classes", id="config-num-classes-kept"),
-    _mutant("configure_model", ("    model_config.ssd.freeze_batchnorm = True\n", ""),
+    mutant("configure_model", ("    model_config.ssd.freeze_batchnorm = True\n", ""),
             "set model_config.ssd.freeze_batchnorm = True", id="config-batchnorm-not-frozen"),
-    _mutant("configure_model", ('model_config = configs["model"]', 'model_config = configs["train_config"]'),
+    mutant("configure_model", ('model_config = configs["model"]', 'model_config = configs["train_config"]'),
             "message has no field 'ssd'", id="config-train-config"),
-    _mutant("build_detection_model", ("is_training=True)", "is_training=False)"), "build it for training",
+    mutant("build_detection_model", ("is_training=True)", "is_training=False)"), "build it for training",
             id="build-not-training"),
-    _mutant("build_detection_model", ("return model_builder.build(model_config=model_config, is_training=True)",
+    mutant("build_detection_model", ("return model_builder.build(model_config=model_config, is_training=True)",
                                       "return model_config"), "not a detection model", id="build-returns-config"),
-    _mutant("build_detection_model", ("model_builder.build(model_config=model_config,",
+    mutant("build_detection_model", ("model_builder.build(model_config=model_config,",
                                       'model_builder.build(model_config=config_util.get_configs_from_pipeline_file('
                                       'PIPELINE_CONFIG)["model"],'),
             "build it from the model_config you are given", id="build-ignores-the-config"),
     # --- the restore, as the lab writes it (tf.compat.v2, .expect_partial()) ---------------------------------
-    _mutant("restore_weights", (BOX_HEAD, BOX_HEAD[:-1] + ",\n        _prediction_heads=detection_model."
+    mutant("restore_weights", (BOX_HEAD, BOX_HEAD[:-1] + ",\n        _prediction_heads=detection_model."
                                 "_box_predictor._prediction_heads)"),
             "leave the class head out: the checkpoint's has other classes, so fake_box_predictor holds",
             id="restore-class-head-too"),
-    _mutant("restore_weights", (BOX_HEAD, BOX_HEAD.replace("_box_prediction_head=", "_box_predictions_head=")),
+    mutant("restore_weights", (BOX_HEAD, BOX_HEAD.replace("_box_prediction_head=", "_box_predictions_head=")),
             "the box head goes into fake_box_predictor", id="restore-misspelt-box-head"),
-    _mutant("restore_weights", (RESTORE, RESTORE.replace("CHECKPOINT_PATH", 'CHECKPOINT_PATH + ".index"')),
+    mutant("restore_weights", (RESTORE, RESTORE.replace("CHECKPOINT_PATH", 'CHECKPOINT_PATH + ".index"')),
             "not one of its files", id="restore-index-path"),
-    _mutant("restore_weights", (ROOT_CHECKPOINT, ROOT_CHECKPOINT.replace("model=", "detection_model=")),
+    mutant("restore_weights", (ROOT_CHECKPOINT, ROOT_CHECKPOINT.replace("model=", "detection_model=")),
             "restore tf.compat.v2.train.Checkpoint(model=fake_model)", id="restore-wrong-root-keyword"),
-    _mutant("restore_weights", ("_feature_extractor=detection_model._feature_extractor,\n"
+    mutant("restore_weights", ("_feature_extractor=detection_model._feature_extractor,\n"
                                 "                                               ", ""),
             "include the feature extractor: fake_model = tf.compat.v2.train.Checkpoint(",
             id="restore-no-feature-extractor"),
-    _mutant("restore_weights", (RESTORE, "ckpt.restore(CHECKPOINT_PATH)"), None, id="restore-without-expect-partial"),
-    _mutant("restore_weights", tuple((f"{name} = tf.compat.v2.train.Checkpoint(", f"{name} = tf.train.Checkpoint(")
+    mutant("restore_weights", (RESTORE, "ckpt.restore(CHECKPOINT_PATH)"), None, id="restore-without-expect-partial"),
+    mutant("restore_weights", tuple((f"{name} = tf.compat.v2.train.Checkpoint(", f"{name} = tf.train.Checkpoint(")
                                      for name in ("fake_box_predictor", "fake_model", "ckpt")), None,
             id="restore-with-tf-train-checkpoint"),
     # --- the dummy pass ---------------------------------------------------------------------------------------------
-    _mutant("run_dummy_pass", ("    _ = detection_model.postprocess(prediction_dict, shapes)\n", ""),
+    mutant("run_dummy_pass", ("    _ = detection_model.postprocess(prediction_dict, shapes)\n", ""),
             "end with detection_model.postprocess", id="dummy-without-postprocess", points=2.5),
-    _mutant("run_dummy_pass", ("    prediction_dict = detection_model.predict(image, shapes)\n"
+    mutant("run_dummy_pass", ("    prediction_dict = detection_model.predict(image, shapes)\n"
                                "    _ = detection_model.postprocess(prediction_dict, shapes)\n", ""),
             "predict creates the variables", id="dummy-preprocess-only"),
-    _mutant("run_dummy_pass", ("tf.zeros([1, 640, 640, 3])", "tf.zeros([640, 640, 3])"),
+    mutant("run_dummy_pass", ("tf.zeros([1, 640, 640, 3])", "tf.zeros([640, 640, 3])"),
             "preprocess expects a batch", id="dummy-no-batch-axis"),
     # --- the variables to fine-tune ---------------------------------------------------------------------------------
-    _mutant("select_variables", ("        if any([var.name.startswith(prefix) for prefix in prefixes_to_train]):\n"
+    mutant("select_variables", ("        if any([var.name.startswith(prefix) for prefix in prefixes_to_train]):\n"
                                  "            to_fine_tune.append(var)\n", "        to_fine_tune.append(var)\n"),
             "fine-tune the two heads only", id="select-everything"),
-    _mutant("select_variables", (PREFIXES, PREFIXES.replace(',\n                         "WeightSharedConvolutional'
+    mutant("select_variables", (PREFIXES, PREFIXES.replace(',\n                         "WeightSharedConvolutional'
                                                             'BoxPredictor/WeightSharedConvolutionalClassHead"', "")),
             "fine-tune the class head too", id="select-box-head-only"),
-    _mutant("select_variables", (PREFIXES, PREFIXES.replace("/WeightSharedConvolutionalBoxHead",
+    mutant("select_variables", (PREFIXES, PREFIXES.replace("/WeightSharedConvolutionalBoxHead",
                                                             "/BoxPredictionTower")),
             "fine-tune the box head too", id="select-wrong-prefix"),
-    _mutant("select_variables", ("to_fine_tune.append(var)", "to_fine_tune.append(var.name)"),
+    mutant("select_variables", ("to_fine_tune.append(var)", "to_fine_tune.append(var.name)"),
             "must return variables", id="select-names"),
     # --- get_model_train_step_function and its train_step_fn ---------------------------------------------------------
-    _mutant("get_model_train_step_function", ("    return train_step_fn\n", ""),
+    mutant("get_model_train_step_function", ("    return train_step_fn\n", ""),
             "return the function train_step_fn itself", id="factory-returns-nothing"),
-    _mutant("get_model_train_step_function", ("    return train_step_fn\n", "    return optimizer\n"),
+    mutant("get_model_train_step_function", ("    return train_step_fn\n", "    return optimizer\n"),
             "return the function train_step_fn itself", id="factory-returns-the-optimizer"),
-    _mutant("get_model_train_step_function", (GROUND_TRUTH, ""), "call provide_groundtruth(...) before loss(...)",
+    mutant("get_model_train_step_function", (GROUND_TRUTH, ""), "call provide_groundtruth(...) before loss(...)",
             id="factory-no-ground-truth"),
-    _mutant("get_model_train_step_function", (PREPROCESS, "            preprocessed_images = tf.concat("
+    mutant("get_model_train_step_function", (PREPROCESS, "            preprocessed_images = tf.concat("
                                                           "image_tensors, axis=0)"),
             "preprocess each image before predict", id="factory-images-not-preprocessed"),
-    _mutant("get_model_train_step_function", (GRADIENTS, GRADIENTS.replace("vars_to_fine_tune",
+    mutant("get_model_train_step_function", (GRADIENTS, GRADIENTS.replace("vars_to_fine_tune",
                                                                            "model.trainable_variables")),
             "apply the gradients of vars_to_fine_tune only", id="factory-all-variables"),
-    _mutant("get_model_train_step_function", (LOSS, 'total_loss = losses_dict["Loss/classification_loss"]'),
+    mutant("get_model_train_step_function", (LOSS, 'total_loss = losses_dict["Loss/classification_loss"]'),
             "add the two losses", id="factory-classification-loss-only"),
-    _mutant("get_model_train_step_function", (LOSS, 'total_loss = losses_dict["Loss/localization_loss"]'),
+    mutant("get_model_train_step_function", (LOSS, 'total_loss = losses_dict["Loss/localization_loss"]'),
             "add the two losses", id="factory-localization-loss-only"),
-    _mutant("get_model_train_step_function", ("            optimizer.apply_gradients(zip(gradients, "
+    mutant("get_model_train_step_function", ("            optimizer.apply_gradients(zip(gradients, "
                                               "vars_to_fine_tune))\n", ""),
             "apply the gradients", id="factory-no-update"),
-    _mutant("get_model_train_step_function", (FORWARD, FORWARD.replace("        with tf.GradientTape() as tape:\n", "")
+    mutant("get_model_train_step_function", (FORWARD, FORWARD.replace("        with tf.GradientTape() as tape:\n", "")
                                               .replace("            ", "        ") + "        with tf.GradientTape() "
                                               "as tape:\n"),
             "inside `with tf.GradientTape() as tape:`", id="factory-forward-outside-the-tape"),
-    _mutant("get_model_train_step_function", ("    @tf.function\n    def train_step_fn", "    def train_step_fn"),
+    mutant("get_model_train_step_function", ("    @tf.function\n    def train_step_fn", "    def train_step_fn"),
             None, id="factory-eager-step"),
-    _mutant("get_model_train_step_function", ((GRADIENTS, ""), ("        return total_loss\n",
+    mutant("get_model_train_step_function", ((GRADIENTS, ""), ("        return total_loss\n",
                                               GRADIENTS.replace("            ", "        ") + "        return total_loss\n")),
             None, id="factory-update-after-the-tape"),
     # --- detect ----------------------------------------------------------------------------------------------------------
-    _mutant("detect", (POSTPROCESS, "    return prediction_dict\n"), "return detection_model.postprocess",
+    mutant("detect", (POSTPROCESS, "    return prediction_dict\n"), "return detection_model.postprocess",
             id="detect-without-postprocess"),
-    _mutant("detect", (POSTPROCESS, "    detections = detection_model.postprocess(prediction_dict, shapes)\n"
+    mutant("detect", (POSTPROCESS, "    detections = detection_model.postprocess(prediction_dict, shapes)\n"
                                     '    detections["detection_boxes"] = tf.gather(detections["detection_boxes"], '
                                     "[1, 0, 3, 2], axis=-1)\n    return detections\n"),
             "keep postprocess's boxes as they are", id="detect-xy-order"),
-    _mutant("detect", (POSTPROCESS, '    return {"detection_boxes": detection_model.postprocess(prediction_dict, '
+    mutant("detect", (POSTPROCESS, '    return {"detection_boxes": detection_model.postprocess(prediction_dict, '
                                     'shapes)["detection_boxes"]}\n'),
             "expected the detections", id="detect-boxes-only"),
 ]
@@ -154,14 +149,14 @@ MUTANTS = [
 
 @pytest.mark.parametrize("exercise, edits, hint, points", MUTANTS)
 def test_mutant_loses_points_on_its_exercise_only_with_its_hint(tmp_path, exercise, edits, hint, points):
-    code = solution_source(MODULE)
+    if hint is not None:  # each probe starts from the solution's steps: grading its exercise alone is enough
+        assert_mutant_costs_its_exercise_only(tmp_path, LAB, MODULE, exercise, edits, hint, points, graded=[exercise])
+        return
+    code = solution_source(MODULE)  # not a mistake: another way to the right answer keeps every point
     for old, new in edits:
         code = mutate(code, old, new)
     result = grade(write_submission(tmp_path, code, MODULE), LAB, exercises=[exercise])
-    if hint is None:  # not a mistake: another way to the right answer keeps every point
-        assert scores(result) == {exercise: SUITE.exercise(exercise).points}, feedback(result)
-        return
-    assert_costs_its_exercise_only(result, LAB, exercise, hint, points)
+    assert scores(result) == {exercise: SUITE.exercise(exercise).points}, feedback(result)
 
 
 def test_every_isolated_exercise_has_at_least_three_mutants():
