@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -189,3 +190,32 @@ def saved_as_script(notebook: Path, folder: Path, style: str) -> Path:
     script = folder / f"{notebook.stem}.py"
     script.write_text(as_script(nbformat.read(str(notebook), as_version=4), style))
     return script
+
+
+def solution_notebook(suite_id: str, folder: Path) -> Path:
+    """The committed notebook (notebooks/) with each function cell's stub replaced by the solution's function."""
+    import nbformat
+
+    suite = assignment(suite_id)
+    text = (SOLUTIONS / f"{suite.module}.py").read_text()
+    lines = text.split("\n")
+    functions = {}
+    for node in ast.parse(text).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            functions[node.name] = "\n".join(lines[start - 1:node.end_lineno])
+    notebook = nbformat.read(str(ROOT / "notebooks" / suite.notebook), as_version=4)
+    replaced = set()
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        definitions = [n for n in ast.parse(cell.source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+        if len(definitions) == 1 and definitions[0].name in functions:
+            cell.source = functions[definitions[0].name]
+            replaced.add(definitions[0].name)
+    graded = {f for e in suite.exercises for f in e.functions}
+    assert graded <= replaced, f"no cell for {sorted(graded - replaced)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / suite.notebook
+    nbformat.write(notebook, str(path))
+    return path

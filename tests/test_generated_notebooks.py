@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grading_helpers import ROOT, SOLUTIONS, feedback, grade, scores
+from grading_helpers import ROOT, feedback, grade, scores, solution_notebook
 
 from graders.frontends import notebook_grading
 from graders.frontends.cli import main as cvgrade
@@ -32,33 +32,6 @@ GRADED = ["c3w1", "c3w2", "c3w3", "c3w4", "c3w1_l3", "c3w4_l4"]
 
 def _committed(suite_id: str) -> Path:
     return NOTEBOOKS / assignment(suite_id).notebook
-
-
-def solution_notebook(suite_id: str, folder: Path) -> Path:
-    """The committed notebook with each function cell's stub replaced by the solution's function."""
-    suite = assignment(suite_id)
-    text = (SOLUTIONS / f"{suite.module}.py").read_text()
-    lines = text.split("\n")
-    functions = {}
-    for node in ast.parse(text).body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            functions[node.name] = "\n".join(lines[start - 1:node.end_lineno])
-    notebook = nbformat.read(str(_committed(suite_id)), as_version=4)
-    replaced = set()
-    for cell in notebook.cells:
-        if cell.cell_type != "code":
-            continue
-        definitions = [n for n in ast.parse(cell.source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
-        if len(definitions) == 1 and definitions[0].name in functions:
-            cell.source = functions[definitions[0].name]
-            replaced.add(definitions[0].name)
-    graded = {f for e in suite.exercises for f in e.functions}
-    assert graded <= replaced, f"no cell for {sorted(graded - replaced)}"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / suite.notebook
-    nbformat.write(notebook, str(path))
-    return path
 
 
 # ---------------------------------------------------------------------------
