@@ -241,6 +241,16 @@ def test_report_of_several_assignments_has_contents_and_one_section_each():
     assert page.count("two layers differ") == 1
     assert "could not be graded: no c3w1 module in the folder" in page
     assert page.count('class="cvg reproducibility"') == 1
+    # Each row's badge says how far the assignment is, not only that it was graded.
+    badges = re.findall(r'class="status status-(\w+)"', contents)
+    assert badges == ["partial", "passed", "refused"], badges
+
+
+def test_an_assignment_with_no_points_is_badged_failed_not_graded():
+    nothing = {e: (0, "not implemented yet", "not_implemented") for e in EXERCISE_IDS}
+    page = report_html("exercises", [LearnerRecord("exercises", _result("exercises", nothing), "graded")], RUN_INFO)
+    headline = page[page.index('class="points"'):page.index("</p>", page.index('class="points"'))]
+    assert 'status-failed">failed<' in headline and "status-graded" not in headline
 
 
 # --- summary statistics ------------------------------------------------------------------------

@@ -84,11 +84,23 @@ def _exercise_section(result: AssignmentResult, exercise: ExerciseResult, level:
             f"{feedback_html(exercise)}{figures}</section>")
 
 
+def score_status(record: LearnerRecord) -> str:
+    """The badge of an assignment on the page: how far its points are (the gradebook's word,
+    `learner_status`, says only whether it was graded)."""
+    status = learner_status(record)
+    if status != "graded":
+        return status
+    result = record.result
+    if result.points >= result.max_points:
+        return "passed"
+    return "partial" if result.points > 0 else "failed"
+
+
 def _headline(record: LearnerRecord) -> str:
     result = record.result
     practice = "" if result.counts_for_grade else ' <span class="muted">practice: does not count for a grade</span>'
     reason = f"<p>{plain(record.reason)}</p>" if record.reason else ""
-    return (f'<p class="points">{status_badge(learner_status(record))} '
+    return (f'<p class="points">{status_badge(score_status(record))} '
             f"<b>{result.points:g} / {result.max_points:g}</b> points{practice}</p>{reason}")
 
 
@@ -119,7 +131,7 @@ def _contents(records: list[LearnerRecord]) -> str:
         points = (f"<td>{result.points:g}</td><td>{result.max_points:g}</td>" if result is not None
                   else "<td></td><td></td>")
         rows.append(f'<tr><td><a href="#assignment-{index + 1}">{plain(record_name(record))}</a></td>'
-                    f"<td>{status_badge(learner_status(record))}</td>{points}</tr>")
+                    f"<td>{status_badge(score_status(record))}</td>{points}</tr>")
     return f'<h2 id="contents">Contents</h2><div class="scroll"><table class="cvg toc">{"".join(rows)}</table></div>'
 
 
