@@ -44,6 +44,16 @@ def test_an_earlier_exercise_not_yet_done_is_named_not_the_later_one():
     assert observation["status"] == "failed", observation
     assert "your `conv_block` is not implemented yet" in observation["message"]
     assert "implement `conv_block` first" in observation["message"]
+    # The note that says why an earlier function runs here goes with the failure.
+    assert any("your own `conv_block`" in note for note in observation["notes"]), observation
+
+
+def test_notes_go_with_every_kind_of_ending():
+    for fcn8, status in (("return conv_block(x) + None", "error"), ("return undefined_name(x)", "error"),
+                         ("raise NotImplementedError", "not_implemented")):
+        observation = observe("return x * 10", fcn8)
+        assert observation["status"] == status, observation
+        assert any("your own `conv_block`" in note for note in observation["notes"]), observation
 
 
 def test_the_exercise_itself_not_yet_done_is_still_not_implemented():

@@ -114,18 +114,20 @@ def _where(error: BaseException, filename: str, labels: dict) -> str | None:
 
 
 def run_probe(exercise, submission: Submission, params: dict, notes: list[str]) -> dict:
-    """Run one probe and turn whatever happens into a plain observation."""
+    """Run one probe and turn whatever happens into a plain observation. The notes the probe
+    gathered go with it whichever way it ended: a note such as "this part also runs your own
+    `conv_block`" matters most when the part fails."""
     del notes[:]
     try:
         observation = exercise.probe(submission, params)
     except MissingFunction as missing:
-        return outcomes.missing(str(missing))
+        observation = outcomes.missing(str(missing))
     except NotImplementedError:
-        return outcomes.not_implemented()
+        observation = outcomes.not_implemented()
     except ProbeFailure as failure:
-        return outcomes.failed(str(failure))
+        observation = outcomes.failed(str(failure))
     except Exception as error:  # the learner's code raised
-        return outcomes.raised(_one_line(error), _where(error, submission.filename, submission.line_labels))
+        observation = outcomes.raised(_one_line(error), _where(error, submission.filename, submission.line_labels))
     observation.setdefault("status", "ok")
     observation["notes"] = sorted(set(notes))
     return observation
