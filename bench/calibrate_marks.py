@@ -69,7 +69,7 @@ def _c3w3_measure(observation) -> float:
 
 
 def _c3w4_measure(observation) -> float:
-    return 100 * c3w4.hidden_accuracy(np.asarray(observation["probabilities"], np.float64))
+    return 100 * c3w4.scored_accuracy(np.asarray(observation["probabilities"], np.float64))
 
 
 def _pipeline_measure(suite):

@@ -389,10 +389,15 @@ def accuracy_score(accuracy: float) -> float:
     return float(np.clip((accuracy - ACCURACY_ZERO) / (ACCURACY_FULL - ACCURACY_ZERO), 0.0, 1.0))
 
 
-def hidden_accuracy(probabilities: np.ndarray) -> float:
-    """Share of the scored pictures (the hidden set, else the public dev set) whose larger output is
-    the right class."""
-    return float(np.mean(np.argmax(probabilities, axis=-1) == _scoring_set().answers))
+def right_answers(probabilities: np.ndarray) -> np.ndarray:
+    """For each scored picture (the hidden set, else the public dev set): is the larger output the
+    right class?"""
+    return np.argmax(probabilities, axis=-1) == _scoring_set().answers
+
+
+def scored_accuracy(probabilities: np.ndarray) -> float:
+    """Share of the scored pictures the model gets right: what the accuracy half is marked on."""
+    return float(np.mean(right_answers(probabilities)))
 
 
 def check_trained_model(observation, reference) -> Verdict:
@@ -403,7 +408,8 @@ def check_trained_model(observation, reference) -> Verdict:
     probabilities = np.asarray(observation["probabilities"], dtype=np.float64)
     if probabilities.shape != (len(labels), 2):
         return Verdict.failed(f"the model gave {probabilities.shape} outputs, expected {(len(labels), 2)}")
-    accuracy = hidden_accuracy(probabilities)
+    right = right_answers(probabilities)
+    accuracy = float(np.mean(right))
     names = list(cat_or_not.PICTURES)  # the trusted side's own list; the shape guard held the lengths to it
     mine, theirs = observation["maps"], observation["expected"]
     found = [np.asarray(made).size > 0 for made in mine]
@@ -412,9 +418,8 @@ def check_trained_model(observation, reference) -> Verdict:
     consistent = sum(problem is None for problem in problems)
     score = 0.5 * accuracy_score(accuracy) + 0.5 * consistent / len(names)
     cats = labels == 0
-    details = [f"accuracy {np.mean((np.argmax(probabilities, -1) == labels)[cats]):.0%} on the {int(cats.sum())} "
-               f"cats, {np.mean((np.argmax(probabilities, -1) == labels)[~cats]):.0%} on the "
-               f"{int((~cats).sum())} others"]
+    details = [f"accuracy {np.mean(right[cats]):.0%} on the {int(cats.sum())} cats, "
+               f"{np.mean(right[~cats]):.0%} on the {int((~cats).sum())} others"]
     details += [f"{SUBMITTED_PREFIX}{name}: " + ("what your model gives" if problem is None else problem)
                 for name, problem in zip(names, problems)]
     message = (f"accuracy {accuracy:.0%} on {len(labels)} {scored.name} pictures (no points up to "
