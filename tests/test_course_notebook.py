@@ -28,7 +28,7 @@ TITLES = {
     "c3w3: Ex3 fcn8_decoder": 20,
     "c3w3: Ex4 compile the model": 10,
     "c3w3: Ex5 class_wise_metrics": 10,
-    "c3w3: Trained model on the hidden set": 30,
+    "c3w3: Trained model on held-out images": 30,
 }
 
 RIGHT_PADDING = "tf.keras.layers.ZeroPadding2D(padding=((0, 0), (0, 96 - input_width)))"
@@ -90,7 +90,7 @@ def test_front_end_writes_gradescope_json_for_the_notebook(tmp_path):
     document, completed = run_grader_json(NOTEBOOK, tmp_path)
     assert completed.returncode == 1, completed.stdout  # the trained-model test fails
     assert "1 failed, 5 passed" in completed.stdout, completed.stdout
-    assert re.search(r"^Trained model on the hidden set\s+0\s+30\s", completed.stdout, re.MULTILINE), completed.stdout
+    assert re.search(r"^Trained model on held-out images\s+0\s+30\s", completed.stdout, re.MULTILINE), completed.stdout
 
     tests = {test["name"]: test for test in document["tests"]}
     assert {name: test["max_score"] for name, test in tests.items()} == TITLES

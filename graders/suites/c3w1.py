@@ -452,7 +452,7 @@ ASSIGNMENT = Assignment(
                  STEPS_HINTS, functions=("compute_steps",)),
         Exercise("intersection_over_union", "Ex7 intersection_over_union", 10, probe_iou, check_iou,
                  IOU_HINTS, functions=("intersection_over_union",), course_given=IOU_COURSE),
-        Exercise("trained_model", "Trained model on the hidden set", 30, probe_trained_model,
+        Exercise("trained_model", "Trained model on held-out images", 30, probe_trained_model,
                  check_trained_model, subject="the trained model", uses_reference=False,
                  observation_shape=lambda: {"boxes": np.zeros((0, 4)), "params": 0},
                  needs_model_file=True, params_factory=trained_model_params),

@@ -1035,7 +1035,7 @@ ASSIGNMENT = Assignment(
                             "select_variables")),
         Exercise("detect", "Ex11 detect", 10, probe_detect, check_detect, DETECT_HINTS, functions=("detect",),
                  stand_ins=("configure_model", "build_detection_model", "restore_weights", "run_dummy_pass")),
-        Exercise("fine_tuned", "Your pipeline, fine-tuned, on hidden frames", 15, probe_pipeline, check_pipeline,
+        Exercise("fine_tuned", "Your pipeline, fine-tuned, on held-out frames", 15, probe_pipeline, check_pipeline,
                  PIPELINE_HINTS, subject="your fine-tuning run", uses_reference=False,
                  observation_shape=lambda: {"boxes": np.zeros((0, 4)), "scores": np.zeros(0), "losses": np.zeros(0),
                                             "batch_size": 0, "train_seconds": 0.0},

@@ -286,7 +286,7 @@ ASSIGNMENT = Assignment(
                             "select_variables")),
         Exercise("detect", "detect", 10, probe_detect, c3w2.check_detect, c3w2.DETECT_HINTS, functions=("detect",),
                  stand_ins=("configure_model", "build_detection_model", "restore_weights", "run_dummy_pass")),
-        Exercise("fine_tuned", "Your steps, fine-tuned on the ducks, on hidden frames", 20, probe_pipeline,
+        Exercise("fine_tuned", "Your steps, fine-tuned on the ducks, on held-out frames", 20, probe_pipeline,
                  check_pipeline, PIPELINE_HINTS, subject="your fine-tuning run", uses_reference=False,
                  observation_shape=lambda: {"boxes": np.zeros((0, 4)), "scores": np.zeros(0), "losses": np.zeros(0),
                                             "train_seconds": 0.0},

@@ -550,7 +550,7 @@ ASSIGNMENT = Assignment(
                  check_class_wise_metrics, CLASS_WISE_HINTS, functions=("class_wise_metrics",),
                  # Supplied by the course; one version is known, and the reference behaves as it does.
                  course_given=CourseGiven()),
-        Exercise("trained_model", "Trained model on the hidden set", 30, probe_trained_model,
+        Exercise("trained_model", "Trained model on held-out images", 30, probe_trained_model,
                  check_trained_model, subject="the trained model", uses_reference=False,
                  observation_shape=lambda: {"predictions": np.zeros((0, 64, 84), np.uint8), "params": 0},
                  needs_model_file=True, params_factory=trained_model_params),
