@@ -131,7 +131,7 @@ def test_the_scripts_parse_and_name_only_what_the_zip_holds(autograder, autograd
 
 def test_the_zip_takes_the_files_git_lists_as_the_bundle_does(tmp_path):
     """What .gitignore names (saliency maps and models trained beside the stubs, build leftovers)
-    stays out; a new file git does not ignore goes in; the other assignments' answers stay out."""
+    stays out, and so does a new file until git tracks it; the other assignments' answers stay out."""
     names = ["graders/engine.py", "exercises/helper_new.py", "exercises/salientcat1.jpg", "exercises/model.keras",
              "graders/build/cache.bin", "solutions/birds.keras", "fixtures/c3w3/m2nist_hidden.npz", "notes/todo.md"]
     for name in names:
@@ -140,6 +140,9 @@ def test_the_zip_takes_the_files_git_lists_as_the_bundle_does(tmp_path):
     (tmp_path / ".gitignore").write_text("/exercises/salient*.jpg\n/exercises/*.keras\nbuild/\n")
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     subprocess.run(["git", "-C", str(tmp_path), "add", "graders/engine.py"], check=True)
+    held = {path.relative_to(tmp_path).as_posix() for path in source_files(assignment("c3w4"), tmp_path)}
+    assert held == {"graders/engine.py"}, held
+    subprocess.run(["git", "-C", str(tmp_path), "add", "exercises/helper_new.py"], check=True)
     held = {path.relative_to(tmp_path).as_posix() for path in source_files(assignment("c3w4"), tmp_path)}
     assert held == {"graders/engine.py", "exercises/helper_new.py"}, held
 

@@ -28,7 +28,7 @@ import pytest
 from grading_helpers import ROOT, SOLUTIONS
 
 from graders.control import warmserver
-from graders.frontends.release import ReleaseRefused, plan, release
+from graders.frontends.release import UNCOMMITTED, ReleaseRefused, plan, release
 from graders.shared.registry import SUITES, all_assignments, assignment
 
 # The full-marks run grades these (all of them twice would take about 6 minutes here): a trained
@@ -176,7 +176,7 @@ def test_release_refuses_a_folder_that_is_not_empty(tmp_path):
 
 
 def test_a_solved_notebook_or_scratch_file_left_in_the_repository_stays_out(tmp_path):
-    """Files git does not list yet go into the bundle too; one that defines a solution's function,
+    """Outside a git checkout every file is a candidate: one that defines a solution's function,
     whatever its name and however it is commented, stays out; the stub, whose given functions the
     solution repeats, goes in."""
     solved = (SOLUTIONS / "c3w4_saliency.py").read_text()
@@ -193,6 +193,28 @@ def test_a_solved_notebook_or_scratch_file_left_in_the_repository_stays_out(tmp_
     assert bundle.left_out["exercises/scratch.py"] == "it defines a function of the solutions"
     assert bundle.left_out["notebooks/C3W4-solved.ipynb"] == "it defines a function of the solutions"
     assert "exercises/c3w4_saliency.py" in bundle.copied
+
+
+def test_in_a_checkout_only_committed_files_go_out_and_new_ones_are_named(tmp_path):
+    """A course team member's new file (a learner's submission copied in to look at, notes) stays
+    out until it is committed, and is named; ignored files are not even named."""
+    for name in ("solutions/c3w4_saliency.py", "exercises/c3w4_saliency.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / ".gitignore").write_text("*.keras\n")
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=cvgrade", "-c", "user.email=cvgrade@example.org"]
+    subprocess.run(git + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "."], check=True)
+    subprocess.run(git + ["commit", "-qm", "course"], check=True)
+    (tmp_path / "exercises" / "anna_submission.py").write_text("def helper():\n    return 1\n")
+    (tmp_path / "exercises" / "cat_or_not.keras").write_bytes(b"trained here")
+    bundle = plan(tmp_path, [assignment("c3w4")])
+    assert "exercises/c3w4_saliency.py" in bundle.copied and ".gitignore" in bundle.copied
+    assert "exercises/anna_submission.py" not in bundle.copied
+    assert bundle.left_out["exercises/anna_submission.py"] == UNCOMMITTED
+    assert "exercises/cat_or_not.keras" not in bundle.copied and "exercises/cat_or_not.keras" not in bundle.left_out
+    subprocess.run(git + ["add", "exercises/anna_submission.py"], check=True)
+    assert "exercises/anna_submission.py" in plan(tmp_path, [assignment("c3w4")]).copied
 
 # --- the bundle's graders, run in the bundle -------------------------------------------------------
 def run_in(bundle: Path, *args: str, server: Path | None = None, timeout: float = 900) -> subprocess.CompletedProcess:

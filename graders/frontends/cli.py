@@ -35,12 +35,14 @@ def _release(args) -> int:
     from graders.frontends.release import ReleaseRefused, release
 
     try:
-        written = release(Path(args.out), force=args.force)
+        written, bundle = release(Path(args.out), force=args.force)
     except ReleaseRefused as error:
         print(f"cvgrade release: {error}", file=sys.stderr)
         return 2
     print(f"wrote the learners' bundle: {len(written)} files in {Path(args.out).resolve()} "
           f"(its README.md says how to set up and grade)")
+    for name, why in sorted(bundle.left_out.items()):
+        print(f"  left out {name}: {why}")
     return 0
 
 

@@ -1,8 +1,9 @@
 """`cvgrade release OUT/`: the learners' bundle, written from the course team's repository.
 
-A learner gets the top-level parts that are theirs by the project's layout (`LEARNER_PARTS`:
-stubs and course code, the graders, the fixtures, the notebooks when there are any, the set-up
-files) and nothing else: no solutions/, tests/, bench/, docs/ or CI. Inside those parts, what
+A learner gets the committed files of the top-level parts that are theirs by the project's layout
+(`LEARNER_PARTS`: stubs and course code, the graders, the fixtures, the notebooks when there are
+any, the set-up files) and nothing else: no solutions/, tests/, bench/, docs/ or CI, and no new
+file git does not track yet (it is named, to be committed or removed). Inside those parts, what
 stays out is derived from the registry and from solutions/, never from a list kept by hand:
 
 - every file of any assignment's `hidden_data` (hidden sets, their recipes and answers);
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from graders.frontends.project_files import project_files, solutions_folder
+from graders.frontends.project_files import project_files, solutions_folder, uncommitted_files
 from graders.judge.references import reference_path
 from graders.shared import files
 from graders.shared.paths import FIXTURES, ROOT, SOLUTIONS
@@ -41,6 +42,7 @@ from graders.shared.registry import Assignment, all_assignments
 LEARNER_PARTS = ("exercises", "notebooks", "graders", "fixtures", "conftest.py", "pyproject.toml", "dev",
                  ".gitignore")
 README_TEMPLATE = Path(__file__).with_name("release_readme.md")
+UNCOMMITTED = "new, and git does not track it: commit it to hand it out"
 
 
 class ReleaseRefused(Exception):
@@ -121,7 +123,8 @@ def plan(root: Path = ROOT, assignments: list[Assignment] | None = None) -> Plan
     for name in project_files(root):
         part = name.split("/", 1)[0]
         if part not in LEARNER_PARTS:
-            left_out.setdefault(part, "not a learner's part of the layout")
+            left_out.setdefault(part, "the learner's README.md (written from release_readme.md) replaces it"
+                                if name == "README.md" else "not a learner's part of the layout")
             continue
         digest = _sha256(root / name) if (root / name).stat().st_size > 0 else ""
         if name in hidden or digest in hidden_bytes:
@@ -136,6 +139,9 @@ def plan(root: Path = ROOT, assignments: list[Assignment] | None = None) -> Plan
             left_out[name] = "it defines a function of the solutions"
         else:
             copied.append(name)
+    for name in uncommitted_files(root):
+        if name.split("/", 1)[0] in LEARNER_PARTS:
+            left_out[name] = UNCOMMITTED
     return Plan(tuple(copied), left_out)
 
 
@@ -163,9 +169,9 @@ def learner_readme(assignments: list[Assignment]) -> str:
     return Template(README_TEMPLATE.read_text()).substitute(assignments="\n".join(rows), hidden_assignments=scored)
 
 
-def release(out: Path, force: bool = False, root: Path = ROOT) -> list[Path]:
-    """Write the bundle into `out` (refused when `out` is not empty, unless `force`) and return
-    the files written."""
+def release(out: Path, force: bool = False, root: Path = ROOT) -> tuple[list[Path], Plan]:
+    """Write the bundle into `out` (refused when `out` is not empty, unless `force`); the files
+    written, and the plan they came from (what was left out, and why)."""
     out = out.resolve()
     if out == root.resolve() or any(out.is_relative_to(root.resolve() / part) for part in LEARNER_PARTS):
         raise ReleaseRefused(f"{out} is inside the repository's own files; write the bundle elsewhere")
@@ -191,4 +197,4 @@ def release(out: Path, force: bool = False, root: Path = ROOT) -> list[Path]:
     readme = out / "README.md"
     files.atomic_write_text(readme, learner_readme(assignments))
     written.append(readme)
-    return written
+    return written, bundle
