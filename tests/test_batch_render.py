@@ -16,9 +16,12 @@ from hypothesis import strategies as st
 from graders.judge.results import AssignmentResult, ExerciseResult
 from graders.render import (
     LearnerRecord,
+    batch_grading,
     gradebook_csv,
+    gradescope_document,
     histogram_bins,
     learner_report_html,
+    not_graded_document,
     pass_rates,
     report_html,
     summary_html,
@@ -251,6 +254,36 @@ def test_an_assignment_with_no_points_is_badged_failed_not_graded():
     page = report_html("exercises", [LearnerRecord("exercises", _result("exercises", nothing), "graded")], RUN_INFO)
     headline = page[page.index('class="points"'):page.index("</p>", page.index('class="points"'))]
     assert 'status-failed">failed<' in headline and "status-graded" not in headline
+
+
+# --- Gradescope's results.json ----------------------------------------------------------------
+
+# Attack: text a submission controls (an exception message, a layer name, a notebook statement)
+# carrying terminal escapes, a carriage return or a line break that starts a forged score line,
+# and HTML, into the results.json Gradescope shows to the learner and the course team.
+HOSTILE_TEXT = "\x1b[2J\x1b[31m<script>alert(1)</script>\rtotal 100 of 100\nEx3 compile 20/20 passed\x07"
+
+
+def test_gradescope_results_hold_learner_text_as_plain_lines():
+    result = _result("mallory", {"ex1": (0, f"`conv_block` raised RuntimeError: {HOSTILE_TEXT}", "error")})
+    result.exercises[0].details.append(HOSTILE_TEXT)
+    result.exercises[0].notes.append(HOSTILE_TEXT)
+    result.load_problems.append(HOSTILE_TEXT)
+    result.left_out.append(HOSTILE_TEXT)
+    documents = [gradescope_document([result], batch_grading(RUN_INFO)), not_graded_document(HOSTILE_TEXT)]
+    for document in documents:
+        # shown as text: Gradescope neither renders the HTML nor reads the escapes
+        assert document["output_format"] == "text" and document.get("test_output_format", "text") == "text"
+        texts = [document["output"]] + [test["output"] for test in document["tests"]]
+        for text in texts:
+            assert not [char for char in text if char != "\n" and (ord(char) < 0x20 or ord(char) == 0x7f)], text
+        # a learner's line break never starts a line of its own
+        lines = [line for text in texts for line in text.splitlines()]
+        assert not [line for line in lines if line.startswith(("total 100", "Ex3 compile 20/20"))], lines
+    (ex1, ex2, _) = documents[0]["tests"]
+    assert ex1["output"].splitlines()[0].startswith("`conv_block` raised RuntimeError: \\x1b[2J")
+    assert "<script>alert(1)</script>" in ex1["output"]  # kept as text, shown as text
+    assert ex2["output"] == "correct\ndetail for ex2\nnote: Keras 2 spelling accepted"  # honest text unchanged
 
 
 # --- summary statistics ------------------------------------------------------------------------
