@@ -59,12 +59,12 @@ class Part:
 
 # --- measures, with the suites' own functions -----------------------------------------------
 def _c3w1_measure(observation) -> float:
-    _, boxes = c3w1._hidden_set()
+    boxes = c3w1._scoring_set().answers
     return 100 * c3w1.box_score(box_iou(np.asarray(observation["boxes"], np.float64), boxes))
 
 
 def _c3w3_measure(observation) -> float:
-    labels = c3w3._hidden_set()[1]
+    labels = c3w3._scoring_set().answers
     return c3w3.digit_score(c3w3.class_wise_scores(labels, observation["predictions"])[0])
 
 
@@ -74,7 +74,7 @@ def _c3w4_measure(observation) -> float:
 
 def _pipeline_measure(suite):
     def measure(observation) -> float:
-        _, truth = suite._hidden_set()
+        truth = suite._scoring_set().answers
         iou = box_iou(np.asarray(observation["boxes"], np.float64), truth)
         return 100 * c3w2.confident_share(np.asarray(observation["scores"], np.float64), iou,
                                           suite.SCORE_THRESHOLD)
@@ -82,7 +82,7 @@ def _pipeline_measure(suite):
 
 
 def _pipeline_right(suite, observation) -> float:
-    _, truth = suite._hidden_set()
+    truth = suite._scoring_set().answers
     return 100 * c3w2.box_share(box_iou(np.asarray(observation["boxes"], np.float64), truth))
 
 
@@ -219,6 +219,8 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/calibrate_marks"))
     parser.add_argument("--nice", type=int, default=5, help="niceness of the training runs")
     parser.add_argument("--untrained-only", action="store_true")
+    parser.add_argument("--keep-trained", action="store_true",
+                        help="grade a seed's model trained by an earlier run (in --workdir) instead of retraining")
     args = parser.parse_args(argv)
     part = PARTS[args.part]
     root = args.workdir / part.assignment
@@ -227,11 +229,15 @@ def main(argv=None) -> int:
     trained, untrained, trained_points, untrained_points = [], [], [], []
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         if not args.untrained_only:
-            folder = submission_folder(part, root, f"trained-{seed}")
-            seconds = train(part, folder, seed, args) if part.training else None
+            kept = root / f"trained-{seed}"
+            if args.keep_trained and part.model_file and (kept / part.model_file).is_file():
+                folder, seconds = kept, None  # trained by an earlier run: graded again, not retrained
+            else:
+                folder = submission_folder(part, root, f"trained-{seed}")
+                seconds = train(part, folder, seed, args) if part.training else None
             start = time.perf_counter()
             observation, points, max_points = grade(part, folder, seed)
-            if seconds is None:
+            if seconds is None and part.training is None:
                 seconds = time.perf_counter() - start  # the grader's own fine-tuning and detection
             measure = part.measure(observation)
             extra = _extra(part, observation)

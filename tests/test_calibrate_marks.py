@@ -36,3 +36,25 @@ def test_an_untrained_classifier_is_graded_and_tabled(tmp_path, capsys):
     assert float(points.split("/")[0]) == pytest.approx(15 + 15 * c3w4.accuracy_score(accuracy / 100), abs=0.05)
     assert lines[-1].startswith("marks in force: 0 points up to 55%, full from 60%")
     assert (tmp_path / "c3w4" / "untrained-2" / "cat_or_not.keras").is_file()
+
+
+@pytest.mark.parametrize("name", ["c3w1", "c3w2", "c3w2_l4", "c3w3", "c3w4"])
+def test_every_parts_measure_reads_a_perfect_observation_as_full(name):
+    """Each part's measure is taken with its suite's own scoring set: an observation that gives every
+    scored answer back measures 100, one that gives nothing right measures 0."""
+    import numpy as np
+
+    calibrate = _calibrate()
+    part = calibrate.PARTS[name]
+    suite = sys.modules[f"graders.suites.{name}"]
+    answers = suite._scoring_set().answers
+    if name in ("c3w1", "c3w2", "c3w2_l4"):
+        far = np.tile([0.0, 0.0, 0.01, 0.01], (len(answers), 1))  # a corner speck: IoU 0 with every true box
+        perfect, wrong = {"boxes": answers, "scores": np.ones(len(answers))}, {"boxes": far, "scores": np.ones(len(answers))}
+    elif name == "c3w3":
+        perfect, wrong = {"predictions": answers}, {"predictions": np.full_like(answers, 10)}  # all background
+    else:
+        one_hot = np.eye(2)[answers]
+        perfect, wrong = {"probabilities": one_hot}, {"probabilities": one_hot[:, ::-1]}
+    assert part.measure(perfect) == pytest.approx(100, abs=0.5)
+    assert part.measure(wrong) == pytest.approx(0, abs=0.5)
