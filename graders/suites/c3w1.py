@@ -376,7 +376,8 @@ def _scoring_set() -> common.ScoringSet:
 
 
 def trained_model_params() -> dict:
-    return {"images": _scoring_set().inputs}
+    """The scored images, then the public dev images the report's pictures may show."""
+    return {"images": _scoring_set().probe_inputs}
 
 
 def probe_trained_model(submission, params) -> dict:
@@ -399,20 +400,30 @@ def box_score(iou: np.ndarray) -> float:
     return float(np.mean(iou >= IOU_THRESHOLD)) if len(iou) else 0.0
 
 
+def scored_iou(observation) -> np.ndarray:
+    """The IoU of each scored image's predicted box with its true box (the hidden set, else the
+    public dev set): what the marks are set on."""
+    scored = _scoring_set()
+    return box_iou(scored.scored(np.asarray(observation["boxes"], dtype=np.float64)), scored.answers)
+
+
 def check_trained_model(observation, reference) -> Verdict:
     from graders.authoring import pictures
 
     scored = _scoring_set()
-    images, boxes, which = scored.inputs, scored.answers, scored.name
-    predictions = np.asarray(observation["boxes"], dtype=np.float64)
-    if predictions.shape != boxes.shape:
-        return Verdict.failed(f"the model predicted {predictions.shape} boxes, expected {boxes.shape}")
-    iou = box_iou(predictions, boxes)
+    boxes, which = scored.answers, scored.name
+    given = np.asarray(observation["boxes"], dtype=np.float64)
+    if given.shape != (scored.probe_count, 4):
+        return Verdict.failed(f"the model predicted {given.shape} boxes, expected {(scored.probe_count, 4)}")
+    predictions = scored.scored(given)
+    iou = scored_iou(observation)
     share = box_score(iou)
     swapped = box_score(box_iou(predictions[:, [1, 0, 3, 2]], boxes))
-    worst, png = pictures.worst_boxes_png(lambda indices: [images[i] for i in indices], boxes, predictions, iou)
-    figures = [Figure(f"the {len(worst)} {which} images with the lowest IoU, worst first "
-                      "(green: true box, red: your prediction)", png=png)]
+    images, truth, shown = scored.shown_inputs, scored.shown_answers, scored.shown(given)
+    worst, png = pictures.worst_boxes_png(lambda indices: [images[i] for i in indices], truth, shown,
+                                          box_iou(shown, truth))
+    figures = [Figure(f"the {len(worst)} {scored.shown_name} images with the lowest IoU, worst first "
+                      f"(green: true box, red: your prediction){scored.shown_note}", png=png)]
     details = [f"median IoU {np.median(iou):.2f}; IoU >= {IOU_THRESHOLD:g} on {int(np.sum(iou >= IOU_THRESHOLD))} "
                f"of {len(iou)} {which} images"]
     message = (f"{share:.0%} of the {len(iou)} {which} boxes are found (IoU >= {IOU_THRESHOLD:g}); full "

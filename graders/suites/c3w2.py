@@ -799,7 +799,30 @@ def _scoring_set() -> common.ScoringSet:
 
 
 def pipeline_params() -> dict:
-    return {"frames": _scoring_set().inputs}
+    """The scored frames, then the public dev frames the report's pictures may show: the probe detects
+    them all after fine-tuning and trains on none of them."""
+    return {"frames": _scoring_set().probe_inputs}
+
+
+def run_problem(scoring: common.ScoringSet, observation) -> str | None:
+    """Why a run's detections are not one top box and score per frame the probe was given; None if they are."""
+    boxes, scores = np.asarray(observation["boxes"]), np.asarray(observation["scores"])
+    if boxes.shape != (scoring.probe_count, 4) or scores.shape != (scoring.probe_count,):
+        return (f"the run gave {boxes.shape[0] if boxes.ndim else 0} top boxes and {scores.size} scores for "
+                f"{scoring.probe_count} frames")
+    return None
+
+
+def scored_detections(scoring: common.ScoringSet, observation) -> tuple[np.ndarray, np.ndarray]:
+    """(the IoU of each scored frame's top box with its true box, its top score): the scored part of a
+    run (the hidden frames, else the public dev frames), what the marks are set on."""
+    boxes = scoring.scored(np.asarray(observation["boxes"], dtype=np.float64))
+    return box_iou(boxes, scoring.answers), scoring.scored(np.asarray(observation["scores"], dtype=np.float64))
+
+
+def scored_run(observation) -> tuple[np.ndarray, np.ndarray]:
+    """`scored_detections` of this assignment's scoring set."""
+    return scored_detections(_scoring_set(), observation)
 
 
 def _step(name: str, call, *args):
@@ -867,15 +890,25 @@ def top_detection(detections) -> tuple[np.ndarray, float]:
                           "detection_scores; return the dictionary of detection_model.postprocess") from None
 
 
-def frames_figure(frames, truth: np.ndarray, predicted: np.ndarray, iou: np.ndarray, what: str) -> Figure:
-    """The six frames with the lowest IoU, worst first, at half size; `frames(indices)` renders them."""
+def frames_figure(frames, truth: np.ndarray, predicted: np.ndarray, iou: np.ndarray, what: str,
+                  note: str = "") -> Figure:
+    """The six frames with the lowest IoU, worst first, at half size; `frames(indices)` renders them;
+    `note` ends the caption."""
     from graders.authoring import pictures
 
     as_xy = [1, 0, 3, 2]  # the detector's boxes are (ymin, xmin, ymax, xmax), the pictures' x first
     worst, png = pictures.worst_boxes_png(lambda indices: [frame[::2, ::2] for frame in frames(indices)],
                                           truth[:, as_xy], predicted[:, as_xy], iou, label="IoU", line=3)
-    return Figure(f"the {len(worst)} {what} with the lowest IoU, worst first (green: true box, red: your top box)",
-                  png=png)
+    return Figure(f"the {len(worst)} {what} with the lowest IoU, worst first (green: true box, red: your top box)"
+                  f"{note}", png=png)
+
+
+def shown_frames_figure(scoring: common.ScoringSet, observation) -> Figure:
+    """`frames_figure` of the frames a report may show (public dev frames, never hidden ones)."""
+    frames, truth = scoring.shown_inputs, scoring.shown_answers
+    shown = scoring.shown(np.asarray(observation["boxes"], dtype=np.float64))
+    return frames_figure(lambda indices: [frames[i] for i in indices], truth, shown, box_iou(shown, truth),
+                         f"{scoring.shown_name} frames", scoring.shown_note)
 
 
 def box_share(iou: np.ndarray) -> float:
@@ -902,12 +935,11 @@ CRITERIA = ("criteria of this grader, not the course's (its formula was never pu
 
 def check_pipeline(observation, reference) -> Verdict:
     scored = _scoring_set()
-    frames, truth, which = scored.inputs, scored.answers, scored.name
-    predicted = np.asarray(observation["boxes"], dtype=np.float64)
-    if predicted.shape != truth.shape:
-        return Verdict.failed(f"the run gave {predicted.shape[0]} top boxes for {truth.shape[0]} {which} frames")
-    iou = box_iou(predicted, truth)
-    scores = np.asarray(observation["scores"], dtype=np.float64)
+    which = scored.name
+    problem = run_problem(scored, observation)
+    if problem:
+        return Verdict.failed(problem)
+    iou, scores = scored_run(observation)
     right, confident = box_share(iou), confident_share(scores, iou)
     losses = np.asarray(observation["losses"], dtype=np.float64)
     if losses.size == 0:
@@ -919,7 +951,7 @@ def check_pipeline(observation, reference) -> Verdict:
                f"median IoU {np.median(iou):.2f}"]
     message = (f"on {len(iou)} {which} frames, {right:.0%} of your top boxes are right and {confident:.0%} are "
                f"right with a score above {SCORE_THRESHOLD:g} (this grader's criteria)")
-    figures = [frames_figure(lambda indices: [frames[i] for i in indices], truth, predicted, iou, f"{which} frames")]
+    figures = [shown_frames_figure(scored, observation)]
     return scored.told(Verdict(detection_score(right, confident), message, details=details, figures=figures))
 
 

@@ -31,7 +31,6 @@ from graders.authoring import (
     Hint,
     TopLevelStep,
     Verdict,
-    box_iou,
     exception_sentence,
 )
 from graders.suites import c3w2, common
@@ -156,7 +155,14 @@ def _scoring_set() -> common.ScoringSet:
 
 
 def pipeline_params() -> dict:
-    return {"frames": _scoring_set().inputs}
+    """The scored frames, then the public dev frames the report's pictures may show: the probe detects
+    them all after fine-tuning and trains on none of them."""
+    return {"frames": _scoring_set().probe_inputs}
+
+
+def scored_run(observation) -> tuple[np.ndarray, np.ndarray]:
+    """`c3w2.scored_detections` of this lab's scoring set."""
+    return c3w2.scored_detections(_scoring_set(), observation)
 
 
 def probe_pipeline(submission, params) -> dict:
@@ -206,15 +212,14 @@ def pipeline_score(right: float, confident: float) -> float:
 
 def check_pipeline(observation, reference) -> Verdict:
     scored = _scoring_set()
-    frames, truth, which = scored.inputs, scored.answers, scored.name
-    predicted = np.asarray(observation["boxes"], dtype=np.float64)
-    if predicted.shape != truth.shape:
-        return Verdict.failed(f"the run gave {predicted.shape[0]} top boxes for {truth.shape[0]} {which} frames")
+    which = scored.name
+    problem = c3w2.run_problem(scored, observation)
+    if problem:
+        return Verdict.failed(problem)
     losses = np.asarray(observation["losses"], dtype=np.float64)
     if losses.size == 0:
         return Verdict.failed("the run trained no batch")
-    iou = box_iou(predicted, truth)
-    scores = np.asarray(observation["scores"], dtype=np.float64)
+    iou, scores = scored_run(observation)
     right = c3w2.box_share(iou)
     confident = c3w2.confident_share(scores, iou, SCORE_THRESHOLD)
     details = [f"criteria of this grader (the lab has none): a frame's top box is right at IoU >= {IOU_THRESHOLD:g} "
@@ -225,8 +230,7 @@ def check_pipeline(observation, reference) -> Verdict:
                f"{np.median(scores):.2f}"]
     message = (f"on {len(iou)} {which} frames, {right:.0%} of your top boxes are right and {confident:.0%} are right "
                f"with a score above {SCORE_THRESHOLD:g} (this grader's criteria)")
-    figures = [c3w2.frames_figure(lambda indices: [frames[i] for i in indices], truth, predicted, iou,
-                                  f"{which} frames")]
+    figures = [c3w2.shown_frames_figure(scored, observation)]
     return scored.told(Verdict(pipeline_score(right, confident), message, details=details, figures=figures))
 
 

@@ -491,7 +491,15 @@ def _scoring_set() -> common.ScoringSet:
 
 
 def trained_model_params() -> dict:
-    return {"images": _scoring_set().inputs}
+    """The scored images, then the public dev images the report's pictures may show."""
+    return {"images": _scoring_set().probe_inputs}
+
+
+def scored_class_wise(observation) -> tuple[np.ndarray, np.ndarray]:
+    """IoU and Dice of each class over the scored label maps (the hidden set, else the public dev
+    set): what the marks are set on."""
+    scored = _scoring_set()
+    return class_wise_scores(scored.answers, scored.scored(observation["predictions"]))
 
 
 def digit_score(iou: np.ndarray) -> float:
@@ -503,22 +511,24 @@ def check_trained_model(observation, reference) -> Verdict:
     from graders.authoring import pictures
 
     scored = _scoring_set()
-    images, labels, which = scored.inputs, scored.answers, scored.name
-    predictions = observation["predictions"]
-    if predictions.shape != labels.shape:
-        return Verdict.failed(f"the model predicted {predictions.shape} label maps, expected {labels.shape}")
-    iou, dice = class_wise_scores(labels, predictions)
+    labels, which = scored.answers, scored.name
+    given = observation["predictions"]
+    if given.shape != (scored.probe_count, *labels.shape[1:]):
+        return Verdict.failed(f"the model predicted {given.shape} label maps, "
+                              f"expected {(scored.probe_count, *labels.shape[1:])}")
+    iou, dice = scored_class_wise(observation)
     score = digit_score(iou)
     table = [["class", "IoU", "Dice"]] + [
         [str(c) if c < DIGIT_CLASSES else "background", f"{iou[c]:.3f}", f"{dice[c]:.3f}"]
         for c in range(N_CLASSES)]
-    worst = np.argsort([(p == t).mean() for p, t in zip(predictions, labels)])[:6]
-    rows = [[pictures.grey_rgb(images[i]), pictures.label_map_rgb(labels[i]),
-             pictures.label_map_rgb(predictions[i]), pictures.difference_rgb(labels[i] != predictions[i])]
+    images, truth, shown = scored.shown_inputs, scored.shown_answers, scored.shown(given)
+    worst = np.argsort([(p == t).mean() for p, t in zip(shown, truth)], kind="stable")[:6]
+    rows = [[pictures.grey_rgb(images[i]), pictures.label_map_rgb(truth[i]),
+             pictures.label_map_rgb(shown[i]), pictures.difference_rgb(truth[i] != shown[i])]
             for i in worst]
     figures = [Figure(f"IoU and Dice per class on the {which} set", table=table,
                       marked_rows=tuple(c + 1 for c in range(DIGIT_CLASSES) if iou[c] < PASS_MARK / 100)),
-               Figure(f"the six {which} images your model gets most wrong",
+               Figure(f"the six {scored.shown_name} images your model gets most wrong{scored.shown_note}",
                       png=pictures.grid_png(rows, ["image", "expected", "yours", "differs"]))]
     details = ["IoU per digit: " + ", ".join(f"{c}: {iou[c]:.2f}" for c in range(DIGIT_CLASSES))]
     message = (f"mean IoU of the 10 digit classes on {len(labels)} {which} images is {score:.1f} "

@@ -355,7 +355,8 @@ def _scoring_set() -> common.ScoringSet:
 
 
 def trained_model_params() -> dict:
-    return {"images": _scoring_set().inputs}
+    """The scored pictures, then the public dev pictures the report's pictures may show."""
+    return {"images": _scoring_set().probe_inputs}
 
 
 def probe_trained_model(submission, params) -> dict:
@@ -391,12 +392,15 @@ def accuracy_score(accuracy: float) -> float:
 
 def right_answers(probabilities: np.ndarray) -> np.ndarray:
     """For each scored picture (the hidden set, else the public dev set): is the larger output the
-    right class?"""
-    return np.argmax(probabilities, axis=-1) == _scoring_set().answers
+    right class? `probabilities` are the probe's, one row per picture it ran on; only the scored
+    part counts."""
+    scored = _scoring_set()
+    return np.argmax(scored.scored(probabilities), axis=-1) == scored.answers
 
 
 def scored_accuracy(probabilities: np.ndarray) -> float:
-    """Share of the scored pictures the model gets right: what the accuracy half is marked on."""
+    """Share of the scored pictures the model gets right (`probabilities`: the probe's, scored part
+    first): what the accuracy half is marked on."""
     return float(np.mean(right_answers(probabilities)))
 
 
@@ -406,8 +410,8 @@ def check_trained_model(observation, reference) -> Verdict:
     scored = _scoring_set()
     labels = scored.answers
     probabilities = np.asarray(observation["probabilities"], dtype=np.float64)
-    if probabilities.shape != (len(labels), 2):
-        return Verdict.failed(f"the model gave {probabilities.shape} outputs, expected {(len(labels), 2)}")
+    if probabilities.shape != (scored.probe_count, 2):
+        return Verdict.failed(f"the model gave {probabilities.shape} outputs, expected {(scored.probe_count, 2)}")
     right = right_answers(probabilities)
     accuracy = float(np.mean(right))
     names = list(cat_or_not.PICTURES)  # the trusted side's own list; the shape guard held the lengths to it
@@ -442,17 +446,18 @@ def check_trained_model(observation, reference) -> Verdict:
 
 
 def _mistakes_figure(scored: common.ScoringSet, probabilities, class_names) -> Figure:
-    """The scored pictures the model is most wrong about, worst first."""
+    """The pictures the model is most wrong about, worst first, of those a report may show (public dev
+    pictures, never hidden ones)."""
     from graders.authoring import pictures as draw
 
-    images, labels = scored.inputs, scored.answers
-    confidence_in_truth = probabilities[np.arange(len(labels)), labels]
+    images, labels, shown = scored.shown_inputs, scored.shown_answers, scored.shown(probabilities)
+    confidence_in_truth = shown[np.arange(len(labels)), labels]
     worst = np.argsort(confidence_in_truth, kind="stable")[:6]
     cells = [draw.resized(images[i], (FIGURE_CELL, FIGURE_CELL)) for i in worst]
     captions = [f"{class_names[labels[i]]}: p={confidence_in_truth[i]:.2f}" for i in worst]
     rows = [cells[start:start + 3] for start in range(0, len(cells), 3)]
-    return Figure(f"the {scored.name} pictures your model is least sure of, worst first (true class and the "
-                  "probability your model gives it)",
+    return Figure(f"the {scored.shown_name} pictures your model is least sure of, worst first (true class and the "
+                  f"probability your model gives it){scored.shown_note}",
                   png=draw.grid_png(rows, scale=1, captions=[captions[s:s + 3] for s in range(0, len(cells), 3)]))
 
 

@@ -336,21 +336,71 @@ def measures_accuracy(observation) -> bool:
 
 
 # --- the set a trained model is scored on -------------------------------------------------------------
+SHOWN_COUNT = 24  # public dev examples a report's pictures are drawn from when the hidden set is scored
+
+
 @dataclass(frozen=True)
 class ScoringSet:
     """The inputs a trained model (or a fine-tuning run) is scored on and their answers: the hidden
     set where its file is (the course team's copy), else the public dev set. A learner's bundle
-    (`cvgrade release`) holds no hidden file, so its graders score on public data and say so."""
+    (`cvgrade release`) holds no hidden file, so its graders score on public data and say so.
+
+    A learner's report takes its pictures home, so pictures never show a hidden input or answer:
+    with the hidden set scored, the probe also runs on `extra_inputs`, the first public dev examples,
+    and pictures are drawn from those (`shown_*`); with the public dev set scored, they are drawn
+    from the scored set itself and nothing is added. Scores, messages and details come from the
+    scored part only (`scored`)."""
 
     inputs: np.ndarray
     answers: np.ndarray
     hidden: bool
     noun: str  # what one input is called in feedback: "images", "frames", "pictures"
+    extra_inputs: np.ndarray | None = None  # public dev examples run beside a hidden set, for pictures
+    extra_answers: np.ndarray | None = None
 
     @property
     def name(self) -> str:
         """How feedback names the set: "hidden" or "public dev"."""
         return "hidden" if self.hidden else "public dev"
+
+    # what the probe runs on: the scored inputs, then the extra public ones
+    @property
+    def probe_inputs(self) -> np.ndarray:
+        if self.extra_inputs is None or not len(self.extra_inputs):
+            return self.inputs
+        return np.concatenate([self.inputs, self.extra_inputs])
+
+    @property
+    def probe_count(self) -> int:
+        """How many outputs the probe gives: one per scored input, then one per extra one."""
+        return len(self.inputs) + (0 if self.extra_inputs is None else len(self.extra_inputs))
+
+    def scored(self, outputs):
+        """The part of the probe's outputs (one per probe input) the score is computed on."""
+        return outputs[:len(self.inputs)]
+
+    def shown(self, outputs):
+        """The part of the probe's outputs pictures may show: the extra public examples' beside a
+        hidden set, else the scored set's own."""
+        return outputs[len(self.inputs):] if self.hidden else outputs[:len(self.inputs)]
+
+    @property
+    def shown_inputs(self) -> np.ndarray:
+        return self.extra_inputs if self.hidden else self.inputs
+
+    @property
+    def shown_answers(self) -> np.ndarray:
+        return self.extra_answers if self.hidden else self.answers
+
+    @property
+    def shown_name(self) -> str:
+        """How a picture's caption names the examples it shows: always public ones."""
+        return "public dev"
+
+    @property
+    def shown_note(self) -> str:
+        """What a picture's caption adds beside a hidden set: its examples are not the scored ones."""
+        return f"; your score comes from the hidden {self.noun}, which are never shown" if self.hidden else ""
 
     def told(self, verdict: Verdict) -> Verdict:
         """`verdict`, saying plainly when its score is not the official one."""
@@ -361,12 +411,17 @@ class ScoringSet:
 
 
 def scoring_set(assignment: Assignment, hidden: Callable[[], tuple], public: Callable[[], tuple],
-                noun: str) -> ScoringSet:
-    """The hidden set (`hidden()`: inputs, answers) when `assignment.hidden_data` is here, else
-    the public one (`public()`). Trusted side only: the worker gets the inputs as probe params."""
-    here = assignment.hidden_data_here
-    inputs, answers = hidden() if here else public()
-    return ScoringSet(inputs, answers, here, noun)
+                noun: str, shown: int = SHOWN_COUNT) -> ScoringSet:
+    """The hidden set (`hidden()`: inputs, answers) when `assignment.hidden_data` is here, with the
+    first `shown` examples of the public one (`public()`) for pictures; else the public one alone.
+    Trusted side only: the worker gets `probe_inputs` as probe params."""
+    if assignment.hidden_data_here:
+        inputs, answers = hidden()
+        public_inputs, public_answers = public()
+        return ScoringSet(inputs, answers, True, noun, np.array(public_inputs[:shown]),  # copies: the rest is freed
+                          np.array(public_answers[:shown]))
+    inputs, answers = public()
+    return ScoringSet(inputs, answers, False, noun)
 
 
 # --- partial credit (docs/internals.md, "Partial credit"): one policy for every suite ----------------------
