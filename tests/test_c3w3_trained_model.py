@@ -57,6 +57,7 @@ def test_a_trained_model_clears_the_pass_mark(trained, tmp_path):
     assert "mean IoU of the 10 digit classes on 500 hidden images" in exercise.feedback
     captions = [f.caption for f in exercise.figures]
     assert "IoU and Dice per class on the hidden set" in captions
+    assert any(c.startswith("the six public dev images your model gets most wrong") for c in captions), captions
     assert any(f.png and f.png.startswith(b"\x89PNG") for f in exercise.figures)
 
 

@@ -65,6 +65,50 @@ def test_the_reference_model_and_its_maps_get_full_points():
     assert [figure.png[:4] for figure in exercise.figures] == [b"\x89PNG"] * 2
 
 
+def test_a_real_grading_with_the_hidden_set_draws_only_public_dev_pictures(monkeypatch):
+    """Through a real Grader and worker: the probe runs on the 64 hidden pictures then 24 public dev
+    ones, the accuracy is the hidden set's, and the mistakes figure is drawn from public dev pictures."""
+    import hashlib
+
+    import numpy as np
+
+    from graders.control.grading import Grader
+    from graders.judge import pictures
+    from graders.shared.registry import assignment
+    from graders.suites import c3w4
+
+    suite = assignment("c3w4")
+    assert suite.hidden_data_here
+    drawn, resized, mistakes_figure = [], pictures.resized, c3w4._mistakes_figure
+
+    def recording(*args):  # the pictures the mistakes figure resizes into its cells
+        monkeypatch.setattr(pictures, "resized", lambda image, *a, **k: drawn.append(image) or resized(image, *a, **k))
+        try:
+            return mistakes_figure(*args)
+        finally:
+            monkeypatch.setattr(pictures, "resized", resized)
+
+    monkeypatch.setattr(c3w4, "_mistakes_figure", recording)
+    grader = Grader(suite, SOLUTIONS)
+    try:
+        exercise = grader.grade("trained_model")
+        observation = grader.observations["trained_model"]
+    finally:
+        grader.close()
+    hidden_images, hidden_labels = cat_or_not.load_split("hidden")
+    dev_images, _ = cat_or_not.load_split("dev")
+    assert exercise.points == 30, exercise.output_text()
+    assert observation["probabilities"].shape == (len(hidden_labels) + 24, 2)
+    assert f"on {len(hidden_labels)} hidden pictures" in exercise.feedback
+    caption = exercise.figures[-1].caption
+    assert caption.startswith("the public dev pictures your model is least sure of") and "never shown" in caption
+    digest = lambda a: hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()  # noqa: E731
+    mistakes = [digest(image) for image in drawn]
+    assert len(mistakes) == 6
+    assert set(mistakes) <= {digest(image) for image in dev_images[:24]}
+    assert not set(mistakes) & {digest(image) for image in hidden_images}
+
+
 def test_maps_made_by_another_model_are_caught(tmp_path):
     exercise = _grade_model(_folder(tmp_path, _untrained(), maps_from="solutions"))
     assert "0 of 5 saliency maps are what this model gives" in exercise.feedback, exercise.output_text()
