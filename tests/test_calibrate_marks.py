@@ -38,23 +38,53 @@ def test_an_untrained_classifier_is_graded_and_tabled(tmp_path, capsys):
     assert (tmp_path / "c3w4" / "untrained-2" / "cat_or_not.keras").is_file()
 
 
-@pytest.mark.parametrize("name", ["c3w1", "c3w2", "c3w2_l4", "c3w3", "c3w4"])
-def test_every_parts_measure_reads_a_perfect_observation_as_full(name):
-    """Each part's measure is taken with its suite's own scoring set: an observation that gives every
-    scored answer back measures 100, one that gives nothing right measures 0."""
+
+def test_every_measure_reads_the_scored_part_of_an_observation_only():
+    """The probe also runs on public dev examples for the report's pictures; the bench's measures, taken
+    with the suites' own functions, see the scored part (the hidden set here) and nothing else."""
     import numpy as np
 
+    from graders.judge.boxes import box_iou
+    from graders.suites import c3w1, c3w2, c3w2_l4, c3w3, c3w4
+
     calibrate = _calibrate()
-    part = calibrate.PARTS[name]
-    suite = sys.modules[f"graders.suites.{name}"]
-    answers = suite._scoring_set().answers
-    if name in ("c3w1", "c3w2", "c3w2_l4"):
-        far = np.tile([0.0, 0.0, 0.01, 0.01], (len(answers), 1))  # a corner speck: IoU 0 with every true box
-        perfect, wrong = {"boxes": answers, "scores": np.ones(len(answers))}, {"boxes": far, "scores": np.ones(len(answers))}
-    elif name == "c3w3":
-        perfect, wrong = {"predictions": answers}, {"predictions": np.full_like(answers, 10)}  # all background
-    else:
-        one_hot = np.eye(2)[answers]
-        perfect, wrong = {"probabilities": one_hot}, {"probabilities": one_hot[:, ::-1]}
-    assert part.measure(perfect) == pytest.approx(100, abs=0.5)
-    assert part.measure(wrong) == pytest.approx(0, abs=0.5)
+    rng = np.random.default_rng(0)
+
+    def both(part, shown_a, shown_b, key):
+        return [{key: np.concatenate([part, shown])} for shown in (shown_a, shown_b)]
+
+    scored = c3w1._scoring_set()
+    assert scored.hidden
+    boxes = scored.answers + rng.normal(0, 0.06, scored.answers.shape)
+    extra = scored.probe_count - len(boxes)
+    a, b = both(boxes, np.zeros((extra, 4)), scored.shown_answers, "boxes")
+    expected = 100 * c3w1.box_score(box_iou(boxes, scored.answers))
+    assert calibrate._c3w1_measure(a) == calibrate._c3w1_measure(b) == pytest.approx(expected)
+
+    scored = c3w3._scoring_set()
+    maps = scored.answers.copy()
+    maps[::2] = 10
+    a, b = both(maps, np.full_like(scored.shown_answers, 10), scored.shown_answers, "predictions")
+    expected = c3w3.digit_score(c3w3.class_wise_scores(scored.answers, maps)[0])
+    assert calibrate._c3w3_measure(a) == calibrate._c3w3_measure(b) == pytest.approx(expected)
+
+    scored = c3w4._scoring_set()
+    right = np.eye(2)[scored.answers]
+    right[::3] = right[::3, ::-1]
+    a, b = both(right, np.eye(2)[1 - scored.shown_answers], np.eye(2)[scored.shown_answers], "probabilities")
+    expected = 100 * np.mean(np.argmax(right, -1) == scored.answers)
+    assert calibrate._c3w4_measure(a) == calibrate._c3w4_measure(b) == pytest.approx(expected)
+
+    for suite in (c3w2, c3w2_l4):
+        scored = suite._scoring_set()
+        boxes = scored.answers.copy()
+        boxes[::4] = [0, 0, 0.05, 0.05]
+        scores = np.where(np.arange(len(boxes)) % 3 == 0, 0.1, 0.99)
+        extra = scored.probe_count - len(boxes)
+        a, b = both(boxes, np.zeros((extra, 4)), scored.shown_answers, "boxes")
+        a["scores"], b["scores"] = np.concatenate([scores, np.zeros(extra)]), np.concatenate([scores, np.ones(extra)])
+        iou = box_iou(boxes, scored.answers)
+        measure = calibrate._pipeline_measure(suite)
+        assert measure(a) == measure(b) == pytest.approx(
+            100 * c3w2.confident_share(scores, iou, suite.SCORE_THRESHOLD))
+        assert calibrate._pipeline_right(suite, a) == pytest.approx(100 * c3w2.box_share(iou))

@@ -12,7 +12,8 @@ assignment's own probes and checks (graders.suites.c3w2). What differs is graded
   batches of the duck images, and observes which variables change, the loss it returns
   against the detector's own two losses, and the loss after the steps;
 * the learner's steps fine-tuned end to end (the lab's 100 batches of 4) and scored on
-  hidden duck frames (graders.data.ducks), with the worst frames drawn.
+  hidden duck frames (graders.data.ducks), with the worst of the public dev frames detected beside
+  them drawn (never a hidden one).
 
 The pipeline's criteria are this project's (the lab has no grader): a frame's top box is
 right from IoU 0.5 with the true box, and confident from a score above 0.5. It scores like
