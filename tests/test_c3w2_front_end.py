@@ -55,6 +55,8 @@ def test_a_selection_without_the_class_head_fine_tunes_a_detector_that_finds_not
     assert "the boxes are not found: check the restore (Ex6)" in first, said["fine_tuned"]
     run = next(e for e in result.exercises if e.exercise == "fine_tuned")
     assert run.figures and run.figures[0].png.startswith(b"\x89PNG"), "the worst frames are drawn"
+    caption = run.figures[0].caption  # of the public dev frames detected beside the hidden ones
+    assert caption.startswith("the 6 public dev frames with the lowest IoU") and "never shown" in caption, caption
     assert "not the course's" in said["fine_tuned"]  # the criteria are said to be the harness's own
 
 

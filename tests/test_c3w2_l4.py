@@ -180,6 +180,8 @@ def test_the_mutants_of_the_training_step_cost_the_fine_tuning_run_too(tmp_path)
     assert "the duck is not found" in said["fine_tuned"].splitlines()[0], said["fine_tuned"]
     run = next(e for e in result.exercises if e.exercise == "fine_tuned")
     assert run.figures and run.figures[0].png.startswith(b"\x89PNG"), "the worst frames are drawn"
+    caption = run.figures[0].caption  # of the public dev frames detected beside the hidden ones
+    assert caption.startswith("the 6 public dev frames with the lowest IoU") and "never shown" in caption, caption
     assert "criteria of this grader" in said["fine_tuned"]
 
 
