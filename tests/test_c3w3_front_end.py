@@ -87,7 +87,7 @@ def test_reports_show_pictures_marked_layer_rows_and_each_feedback_once(tmp_path
     trained = page[page.index('id="c3w3-trained_model"'):]
     trained = trained[:trained.index("</section>")]
     assert "<details" not in trained and "data:image/png;base64" in trained
-    assert "the six hidden images your model gets most wrong" in trained
+    assert "the six public dev images your model gets most wrong" in trained
     table = page[page.index('class="cvg reproducibility"'):]
     assert "<th>submission</th><td>sub</td>" in table and "<th>tensorflow</th>" in table
     # the terminal: what was written, then the score table, the last thing before pytest's count

@@ -161,8 +161,36 @@ def test_watch_grades_again_on_every_save(tmp_path):
         assert re.search(r"Ex1 conv_block +15 +15 ", second), second
     finally:
         watcher.send_signal(signal.SIGINT)
-        watcher.wait(30)
+        try:
+            watcher.wait(30)
+        except subprocess.TimeoutExpired:
+            watcher.kill()
+            watcher.wait()
+            raise AssertionError("Ctrl-C did not stop the watcher within 30 s:\n" + "".join(lines)) from None
     assert watcher.returncode == 0, "".join(lines)
+    assert sum(line.startswith("graded at") for line in lines) == 2, "".join(lines)  # one grading per save
+
+
+def test_a_save_in_progress_is_graded_once_it_has_settled(tmp_path, monkeypatch):
+    """An editor's save truncates the file, then writes it: the watcher grades what the file
+    settles as, once, never the half-written state in between."""
+    import io
+
+    from graders.frontends import watch as watching
+
+    states = iter(["saved", "saved", "truncated", "written", "written", "written", "written"])
+    now = {}
+
+    def snapshot(path):
+        now["state"] = next(states)
+        return {"file": now["state"]}
+
+    graded = []
+    monkeypatch.setattr(watching, "snapshot", snapshot)
+    monkeypatch.setattr(watching.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(watching, "grade_once", lambda assignment, path, launch, out: graded.append(now["state"]))
+    watching.watch(None, tmp_path, lambda: None, out=io.StringIO(), rounds=2)
+    assert graded == ["saved", "written"]
 
 
 def test_a_bad_message_or_a_stranger_pid_leaves_the_server_serving(tmp_path):

@@ -42,6 +42,14 @@ def snapshot(path: Path) -> dict[str, tuple[int, int]]:
     return seen
 
 
+def _settled(path: Path, current: dict, interval: float) -> bool:
+    """Whether `path`'s files stay as `current` for one more interval. An editor's save truncates
+    the file and then writes it: graded in between, a half-written file would get a table of
+    failures and a second grading right after."""
+    time.sleep(interval)
+    return snapshot(path) == current
+
+
 def grade_once(assignment: Assignment, path: Path, launch, out) -> None:
     started = time.monotonic()
     grader = Grader(assignment, path, launch=launch)
@@ -65,12 +73,14 @@ def watch(assignment: Assignment, path: Path, next_launch, interval: float = 0.5
     try:
         while rounds is None or graded < rounds:
             current = snapshot(path)
-            if current != last:
-                last = current  # taken before grading: a save while grading is graded next
-                grade_once(assignment, path, next_launch(), out)
-                graded += 1
-            else:
+            if current == last:
                 time.sleep(interval)
+                continue
+            if last is not None and not _settled(path, current, interval):
+                continue  # still being written: look again once it has settled
+            last = current  # taken before grading: a save while grading is graded next
+            grade_once(assignment, path, next_launch(), out)
+            graded += 1
     except KeyboardInterrupt:
         out.write("\nstopped watching\n")
     return 0
