@@ -137,8 +137,11 @@ def test_learner_runs_start_and_then_reuse_their_own_server(tmp_path):
 
 def test_watch_grades_again_on_every_save(tmp_path):
     path = write_submission(tmp_path / "learner", solution_source())
+    # Ctrl-C as a terminal gives it: a suite started as a background job (`cmd &` in a script)
+    # hands its children SIGINT ignored, and Python then never raises KeyboardInterrupt.
     watcher = subprocess.Popen([sys.executable, "-m", "graders.frontends.cli", "watch", "C3W3", str(path.parent)],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(watcher.stdout.readline, "")), daemon=True)
     reader.start()
